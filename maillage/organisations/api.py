@@ -1,9 +1,8 @@
-from __future__ import annotations
 
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import permissions, selectors, services
@@ -67,12 +66,18 @@ class MemberOut(Schema):
     is_active: bool
 
 
+class OrganisationFilters(Schema):
+    search: str = Field("", max_length=100)
+    kind: OrganisationKind | None = None
+    department: str = Field("", max_length=3)
+
+
 @router.get("/organisations", response=list[OrganisationOut])
 @paginate(LimitOffsetPagination)
-def list_organisations(
-    request: HttpRequest, search: str = Field("", max_length=100), kind: str = "", department: str = ""
-) -> Any:
-    return selectors.organisation_list(user=request.user, search=search, kind=kind, department=department)
+def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]) -> Any:
+    return selectors.organisation_list(
+        user=request.user, search=filters.search, kind=filters.kind or "", department=filters.department
+    )
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut)
@@ -85,7 +90,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     if not permissions.can_create_organisation(request.user):
         raise Http404
     organisation = services.organisation_create(actor=request.user, **payload.dict())
-    return 201, organisation
+    return Status(201, organisation)
 
 
 @router.patch("/organisations/{organisation_id}", response=OrganisationOut)

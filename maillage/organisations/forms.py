@@ -28,6 +28,8 @@ class OrganisationForm(forms.ModelForm):
         help_text=_("Departments where the organisation works (hold Ctrl to choose several)."),
     )
 
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = ["name", "acronym", "kind", "siret", "address", "email", "phone", "website"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -64,6 +65,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.siret and Organisation.objects.exclude(pk=self.pk).filter(siret=self.siret).exists():
+            raise ValidationError({"siret": _("Another organisation already has this SIRET number.")})
 
     def get_absolute_url(self) -> str:
         return reverse("organisations:detail", args=[self.pk])

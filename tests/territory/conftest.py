@@ -1,8 +1,7 @@
 """Fixtures of the territory tests.
 
 The communes of departments 59, 62 and 93 (plus every region and department)
-are loaded once per test session, when the first test of this package needs the
-database. The ``territory`` fixture reloads them inside the test transaction if
+are loaded once per test session by tests/conftest.py. The ``territory`` fixture reloads them inside the test transaction if
 a transactional test elsewhere has flushed the tables in the meantime.
 """
 
@@ -12,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from maillage.territory.management.commands.load_territory import load_territory, read_data
 from maillage.territory.models import Commune
@@ -23,13 +21,6 @@ TEST_DEPARTMENTS = {"59", "62", "93"}
 @pytest.fixture(scope="session")
 def territory_document() -> dict[str, Any]:
     return read_data()
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        call_command("load_territory", departments=",".join(sorted(TEST_DEPARTMENTS)))
-    yield
 
 
 @pytest.fixture
