@@ -34,6 +34,7 @@ def user_create(*, actor: Any, email: str, password: str | None, first_name: str
 
 @transaction.atomic
 def user_update_profile(*, actor: User, user: User, first_name: str, last_name: str, phone: str, language: str) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)  # not a form-modified instance
     before = {
         "first_name": user.first_name,
         "last_name": user.last_name,
