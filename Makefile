@@ -47,7 +47,7 @@ browser:
 	fi
 
 test: install browser
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -p no:cacheprovider -m "not browser"

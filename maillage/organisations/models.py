@@ -66,13 +66,13 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("organisations:detail", args=[self.pk])
+
     def clean(self) -> None:
         super().clean()
         if self.siret and Organisation.objects.exclude(pk=self.pk).filter(siret=self.siret).exists():
             raise ValidationError({"siret": _("Another organisation already has this SIRET number.")})
-
-    def get_absolute_url(self) -> str:
-        return reverse("organisations:detail", args=[self.pk])
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

@@ -143,7 +143,12 @@ def test_profile_update_is_audited(client: Any) -> None:
     client.force_login(user)
     response = client.post(
         reverse("accounts:profile"),
-        {"profile-first_name": "Ioana", "profile-last_name": "Pop", "profile-phone": "0600000000", "profile-language": "en"},
+        {
+            "profile-first_name": "Ioana",
+            "profile-last_name": "Pop",
+            "profile-phone": "0600000000",
+            "profile-language": "en",
+        },
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="update", object_type="accounts.user")

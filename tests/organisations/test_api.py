@@ -102,8 +102,15 @@ def test_patch_requires_change_permission(client: Any) -> None:
     own = OrganisationFactory()
     other = OrganisationFactory()
     client.force_login(member(Role.MANAGER, own))
-    assert client.patch(f"/api/v1/organisations/{other.pk}", data={"name": "Nope"}, content_type="application/json").status_code == 404
-    response = client.patch(f"/api/v1/organisations/{own.pk}", data={"name": "Renamed"}, content_type="application/json")
+    assert (
+        client.patch(
+            f"/api/v1/organisations/{other.pk}", data={"name": "Nope"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    response = client.patch(
+        f"/api/v1/organisations/{own.pk}", data={"name": "Renamed"}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json()["name"] == "Renamed"
     entry = AuditEntry.objects.filter(object_id=str(own.pk), action="update").get()

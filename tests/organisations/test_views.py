@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import pytest
@@ -61,6 +60,7 @@ def test_detail_forbidden_is_like_missing(client: Any) -> None:
     forbidden = client.get(reverse("organisations:detail", args=[hidden.pk]))
     missing = client.get(reverse("organisations:detail", args=[999_999]))
     assert forbidden.status_code == missing.status_code == 404
+
     # Same page, but for the URL itself (echoed in the language switcher) and the CSRF token.
     def normalise(content: bytes, pk: int) -> bytes:
         return re.sub(rb'name="csrfmiddlewaretoken" value="\w+"', b"", content.replace(str(pk).encode(), b"ID"))
@@ -143,7 +143,12 @@ def test_invitation_flow_creates_account_and_membership(
     assert page.status_code == 200
     response = client.post(
         path,
-        {"first_name": "Ana", "last_name": "Radu", "password1": "un-mot-de-passe-solide", "password2": "un-mot-de-passe-solide"},
+        {
+            "first_name": "Ana",
+            "last_name": "Radu",
+            "password1": "un-mot-de-passe-solide",
+            "password2": "un-mot-de-passe-solide",
+        },
     )
     assert response.status_code == 302
     membership = Membership.objects.get(organisation=own, user__email="new.person@example.org")

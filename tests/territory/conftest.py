@@ -1,13 +1,12 @@
 """Fixtures of the territory tests.
 
-The communes of departments 59, 62 and 93 (plus every region and department)
-are loaded once per test session by tests/conftest.py. The ``territory`` fixture reloads them inside the test transaction if
-a transactional test elsewhere has flushed the tables in the meantime.
+The communes of departments 59, 62 and 93 (and every region and department) are loaded
+once per test session by tests/conftest.py. The ``territory`` fixture reloads them inside
+the test transaction if a transactional test elsewhere has flushed the tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
