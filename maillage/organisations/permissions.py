@@ -131,10 +131,6 @@ def grantable_roles(user: Any, organisation: Organisation) -> list[str]:
     return [Role.MANAGER, Role.PROFESSIONAL, Role.VOLUNTEER, Role.PARTNER]
 
 
-def can_view_audit(user: Any) -> bool:
-    return is_platform_admin(user)
-
-
 # --- Fetch-and-check helpers (a forbidden object answers like a missing one) ------------
 
 

@@ -100,7 +100,7 @@ def test_french_catalogue_is_complete() -> None:
 
 def test_production_settings_pass_check_deploy() -> None:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "DJANGO_SECRET_KEY": "k" * 10 + "Z9!x@Qw#3$eR%tY^uI&oP*aS(dF)gH_jK+lL=zX;cV:bN,mM.<>?/" + "q" * 10,
         "DJANGO_ALLOWED_HOSTS": "maillage.example.org",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
+from maillage.audit.permissions import can_view_audit
 from maillage.organisations import permissions as p
 from maillage.organisations.enums import Role
 from tests.organisations.factories import OrganisationFactory, member
@@ -72,7 +73,7 @@ def test_policy_matrix(role: Role) -> None:
 def test_global_actions(role: Role, can_create: bool, can_audit: bool, two_factor: bool) -> None:
     user = member(role)
     assert p.can_create_organisation(user) is can_create
-    assert p.can_view_audit(user) is can_audit
+    assert can_view_audit(user) is can_audit
     assert p.requires_two_factor(user) is two_factor
 
 
