@@ -1,7 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 from django_otp.admin import OTPAdminSite
 from ninja import NinjaAPI
 
@@ -40,7 +42,8 @@ urlpatterns = [
     path("accounts/", include("maillage.accounts.urls")),
     path("organisations/", include("maillage.organisations.urls")),
     path("audit/", include("maillage.audit.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Choosing a language is allowed before logging in.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", _api_urls()),
     path("admin/", admin.site.urls),
 ]

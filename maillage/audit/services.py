@@ -12,6 +12,8 @@ from .enums import AuditAction
 from .models import AuditEntry
 
 SENSITIVE_MARK = "(changed, value not journalled)"
+# None, "" and [] all mean "no value": a change between them is not worth a line.
+EMPTY: tuple[Any, ...] = (None, "", [])
 
 _context = threading.local()
 
@@ -53,12 +55,15 @@ def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any], *, sensitive: Iterable[str] = ()) -> dict[str, Any]:
-    """Fields whose value changed: {field: [old, new]}; sensitive values are masked."""
+    """Fields whose value changed: {field: [old, new]}; sensitive values are masked.
+
+    A field going from no value to no value (None, "" or []) is not a change.
+    """
     hidden = set(sensitive)
     changes: dict[str, Any] = {}
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or (old in EMPTY and new in EMPTY):
             continue
         changes[key] = SENSITIVE_MARK if key in hidden else [old, new]
     return changes

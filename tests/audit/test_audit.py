@@ -23,6 +23,7 @@ def test_diff_masks_sensitive_values() -> None:
     assert changes == {"name": ["a", "b"], "phone": SENSITIVE_MARK}
     assert "0702" not in str(changes)
     assert diff({"x": 1}, {"x": 1}) == {}
+    assert diff({}, {"acronym": "", "departments": [], "commune": None, "name": "A"}) == {"name": [None, "A"]}
 
 
 def test_service_write_records_who_what_and_fields() -> None:

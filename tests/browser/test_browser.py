@@ -34,7 +34,7 @@ def test_login_with_two_factor_then_switch_language(page: Any) -> None:
     assert page.locator("html").get_attribute("lang") == "fr"
     screenshot(page, "home-fr")
     page.select_option("#language-select", "en")
-    page.get_by_role("button", name="Changer").click()
+    page.locator(".lang-form").get_by_role("button").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("button", name="Log out").is_visible()
@@ -58,10 +58,16 @@ def test_login_and_home_pages_have_no_axe_violations(page: Any) -> None:
 
 
 def test_keyboard_user_reaches_main_content_first(page: Any) -> None:
-    page.goto(page.base_url + "/accounts/login/")
+    page.goto(page.base_url + "/accounts/password/reset/")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#main"
     assert page.locator(".skip-link").is_visible()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_axe_check_does_fail_on_a_bad_page(page: Any) -> None:
+    page.set_content('<html lang="fr"><body><main><button></button><img src="x.png"></main></body></html>')
+    ids = {violation["id"] for violation in axe_violations(page)}
+    assert {"button-name", "image-alt"} <= ids
