@@ -12,19 +12,27 @@ PORT ?= 8000
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Install the exact versions of requirements.lock, then the project itself.
-$(STAMP): $(PY) pyproject.toml requirements.lock
+# Install the exact versions of the lock files (runtime + development tools), then the
+# project itself. Production installs only requirements.lock (docs/operations.md).
+$(STAMP): $(PY) pyproject.toml requirements.lock requirements-dev.lock
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Re-create requirements.lock after a change of pyproject.toml (needs the registry).
-lock: $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip freeze --exclude-editable | grep -v '^maillage' > requirements.lock
+# Re-create both lock files after a change of pyproject.toml (needs the registry).
+lock:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet .
+	(echo "# Runtime dependencies, exact versions (pip freeze). Regenerate with 'make lock'."; \
+	 var/lock-venv/bin/pip freeze | grep -v '^maillage') > requirements.lock
+	var/lock-venv/bin/pip install --quiet '.[dev]'
+	(echo "# Development and test tools, on top of the runtime lock. Regenerate with 'make lock'."; \
+	 echo "-r requirements.lock"; \
+	 var/lock-venv/bin/pip freeze | grep -v '^maillage' | grep -vxFf requirements.lock) > requirements-dev.lock
+	rm -rf var/lock-venv
 
 demo: install
 	$(PY) manage.py migrate --no-input

@@ -28,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # --- Environment -------------------------------------------------------------------------
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-DEBUG = env_bool("DJANGO_DEBUG", False)
+DEBUG = False  # dev.py turns it on; never from the environment
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -45,8 +45,9 @@ LOG_LEVEL = os.environ.get("MAILLAGE_LOG_LEVEL", "INFO")
 LOG_JSON = env_bool("MAILLAGE_LOG_JSON", False)
 STATIC_ROOT = Path(os.environ.get("MAILLAGE_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 SSL_REDIRECT = env_bool("MAILLAGE_SSL_REDIRECT", True)  # applied by prod.py only
-SECURE_HSTS_SECONDS = int(os.environ.get("MAILLAGE_HSTS_SECONDS", "0"))
-USE_X_FORWARDED_PROTO = env_bool("MAILLAGE_BEHIND_PROXY", False)
+HSTS_SECONDS = int(os.environ.get("MAILLAGE_HSTS_SECONDS", "31536000"))  # applied by prod.py only
+HSTS_PRELOAD = env_bool("MAILLAGE_HSTS_PRELOAD", False)  # applied by prod.py only
+BEHIND_PROXY = env_bool("MAILLAGE_BEHIND_PROXY", False)
 
 # --- Database ----------------------------------------------------------------------------
 # With DATABASE_URL the given server is used. Without it, an embedded PostgreSQL is
@@ -154,7 +155,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if USE_X_FORWARDED_PROTO else 0
+AXES_CLIENT_IP_CALLABLE = "maillage.core.http.client_ip"
 
 OTP_TOTP_ISSUER = "Maillage"
 
@@ -162,7 +163,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if USE_X_FORWARDED_PROTO:
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Strict Content Security Policy: no inline script or style, no third-party origin.

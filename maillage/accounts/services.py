@@ -116,7 +116,7 @@ def backup_codes_regenerate(*, actor: User) -> list[str]:
 
 
 @transaction.atomic
-def two_factor_reset(*, actor: User, user: User) -> None:
+def two_factor_reset(*, actor: User | None, user: User) -> None:
     """Remove every second factor of ``user`` (lost phone); they set one up at next login."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

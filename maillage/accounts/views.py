@@ -4,12 +4,14 @@ import base64
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,11 +30,27 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _remember_language(response, form.get_user().language)
+        return response
+
     def get_success_url(self) -> str:
         url = super().get_success_url()
         if requires_two_factor(self.request.user):
             return reverse("accounts:two_factor") + "?" + urlencode({"next": url})
         return url
+
+
+def _remember_language(response: HttpResponse, language: str) -> None:
+    """The interface follows the user's preferred language from login on."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -80,8 +98,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=user, prefix="profile")
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(actor=user, user=user, **form.cleaned_data)
+        translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Your profile has been saved."))
-        return redirect("accounts:profile")
+        response = redirect("accounts:profile")
+        _remember_language(response, form.cleaned_data["language"])
+        return response
     tokens = ApiToken.objects.filter(user=user)
     return render(
         request,

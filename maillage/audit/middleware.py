@@ -2,6 +2,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from maillage.core.http import client_ip
+
 from .services import clear_request_context, set_request_context
 
 
@@ -13,7 +15,7 @@ class AuditContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         via = "api" if request.path.startswith("/api/") else "web"
-        set_request_context(ip_address=request.META.get("REMOTE_ADDR"), via=via)
+        set_request_context(ip_address=client_ip(request), via=via)
         try:
             return self.get_response(request)
         finally:

@@ -85,7 +85,8 @@ def _coordinates(access: Access, organisation: Organisation) -> bool:
 
 def can_view_organisation(user: Any, organisation: Organisation) -> bool:
     """Active organisations are known to every member of the network; inactive ones only
-    to administrators, the coordinators of their territory and their own members."""
+    to administrators and the coordinators of their territory (an inactive organisation's
+    memberships give no right)."""
     access = access_for(user)
     if not user.is_authenticated:
         return False

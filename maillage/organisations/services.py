@@ -7,7 +7,9 @@ writing and appends an audit entry. Permission checks stay in views and API endp
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -30,6 +32,8 @@ from maillage.territory.models import Commune, Department
 from .enums import Role
 from .models import Invitation, Membership, Organisation, hash_invitation
 from .permissions import forget_access
+
+logger = logging.getLogger(__name__)
 
 ORGANISATION_FIELDS = ["name", "acronym", "kind", "siret", "address", "commune", "email", "phone", "website"]
 
@@ -159,8 +163,17 @@ def invitation_send(*, actor: Any, organisation: Organisation, email: str, role:
     context = {"invitation": invitation, "link": link, "inviter": actor, "days": settings.INVITATION_VALID_DAYS}
     subject = _("Invitation to join %(organisation)s on Maillage") % {"organisation": organisation.name}
     body = render_to_string("organisations/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [invitation.email]))
+    transaction.on_commit(lambda: _send_invitation_mail(subject, body, invitation.email))
     return invitation
+
+
+def _send_invitation_mail(subject: str, body: str, email: str) -> None:
+    """The invitation is saved whatever happens to the e-mail: a failure is logged, and the
+    pending invitation stays visible on the organisation's page to be sent again."""
+    try:
+        send_mail(subject, body, None, [email])
+    except (OSError, smtplib.SMTPException):
+        logger.exception("invitation e-mail to %s could not be sent", email.split("@")[-1])
 
 
 def invitation_get_pending(raw: str) -> Invitation | None:
