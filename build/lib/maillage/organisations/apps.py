@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class OrganisationsConfig(AppConfig):
-    name = "maillage.organisations"
-    label = "organisations"
-    verbose_name = _("Organisations")
