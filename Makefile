@@ -38,6 +38,7 @@ demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_territory
 	$(PY) manage.py demo_data
+	$(PY) manage.py demo_directory
 	@echo ""
 	@echo "Maillage is served on http://$(HOST):$(PORT)/ (Ctrl+C to stop; 'make stop-db' stops the embedded database)."
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -16,6 +16,8 @@ admin.site.site_header = "Maillage – administration technique"
 def build_api() -> NinjaAPI:
     """Every app's router, mounted under /api/v1/. Add a module's router here."""
     from maillage.accounts.api import router as accounts_router
+    from maillage.directory.api import router as directory_router
+    from maillage.directory.api_export import router as directory_export_router
     from maillage.organisations.api import router as organisations_router
     from maillage.territory.api import router as territory_router
 
@@ -23,6 +25,8 @@ def build_api() -> NinjaAPI:
     api.add_router("/", accounts_router)
     api.add_router("/", organisations_router)
     api.add_router("/", territory_router)
+    api.add_router("/", directory_router)
+    api.add_router("/", directory_export_router)
     return api
 
 
@@ -42,6 +46,7 @@ urlpatterns = [
     path("accounts/", include("maillage.accounts.urls")),
     path("organisations/", include("maillage.organisations.urls")),
     path("audit/", include("maillage.audit.urls")),
+    path("directory/", include("maillage.directory.urls")),
     # Choosing a language is allowed before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", _api_urls()),

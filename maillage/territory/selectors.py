@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     F,
@@ -15,8 +17,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext as _
 
-from maillage.territory.models import Commune
+from maillage.territory.models import Commune, Department
 from maillage.territory.text import normalize_search
 
 __all__ = ["commune_search", "normalize_search", "normalize_query"]
@@ -80,3 +83,25 @@ def commune_search(*, query: str) -> QuerySet[Commune]:
         )
         .order_by("_rank", F("population").desc(nulls_last=True), "name", "code")
     )
+
+
+def departments_from_codes(codes: Iterable[str], *, field: str = "departments") -> list[Department]:
+    """The departments with these INSEE codes; a ValidationError on ``field`` names unknown ones."""
+    wanted = sorted(set(codes))
+    found = list(Department.objects.filter(code__in=wanted))
+    missing = set(wanted) - {d.code for d in found}
+    if missing:
+        raise ValidationError(
+            {field: _("Unknown department code(s): %(codes)s") % {"codes": ", ".join(sorted(missing))}}
+        )
+    return found
+
+
+def commune_from_code(code: str | None, *, field: str = "commune") -> Commune | None:
+    """The commune with this INSEE code (None for no code); a ValidationError on ``field`` if unknown."""
+    if not code:
+        return None
+    commune = Commune.objects.filter(code=str(code)).first()
+    if commune is None:
+        raise ValidationError({field: _("Unknown commune code: %(code)s") % {"code": code}})
+    return commune
