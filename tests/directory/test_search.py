@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from maillage.directory import enums, selectors
+from maillage.directory.indexing import refresh_search_vectors, search_text_for
 from maillage.directory.models import Service, Structure
 from maillage.directory.selectors import SearchFilters, service_search, service_search_page, structure_search
 from maillage.territory.management.commands.load_territory import load_territory, read_data
@@ -70,7 +71,7 @@ def build_corpus() -> Corpus:
         name="Secours solidaire", commune_id=ARRAS, latitude=arras_lat, longitude=arras_lon, opening_hours="24/7"
     )
     closed = StructureFactory(name="Fermée", is_active=False)
-    return Corpus(
+    corpus = Corpus(
         lille=lille,
         arras=arras,
         course=ServiceFactory(
@@ -129,6 +130,18 @@ def build_corpus() -> Corpus:
         hidden=ServiceFactory(structure=lille, name="Cours de français du soir", thematiques=[FRENCH], is_active=False),
         hidden_structure=ServiceFactory(structure=closed, name="Cours de français fermé", thematiques=[FRENCH]),
     )
+    # As services._prepare does, the search text ends with the commune's name.
+    for service in Service.objects.select_related("commune", "structure__commune"):
+        commune = service.commune or service.structure.commune
+        service.search_text = search_text_for(
+            name=service.name,
+            thematiques=service.thematiques,
+            structure_name=service.structure.name,
+            extra=commune.name if commune else "",
+        )
+        service.save(update_fields=["search_text"])
+    refresh_search_vectors()
+    return corpus
 
 
 def names(qs: Any) -> list[str]:
@@ -322,6 +335,8 @@ def test_no_point_means_no_distance(corpus: Corpus) -> None:
         ({"lon": 3.0}, "lat"),
         ({"lat": 91.0, "lon": 3.0}, "lat"),
         ({"commune": "99999"}, "commune"),
+        ({"commune": "5935"}, "commune"),
+        ({"commune": "\x00"}, "commune"),
         ({"commune": LILLE, "radius_km": 0}, "radius_km"),
         ({"commune": LILLE, "radius_km": 201}, "radius_km"),
     ],

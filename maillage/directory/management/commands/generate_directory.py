@@ -12,10 +12,17 @@ of the services have no address of their own and inherit their structure's.
 Every row carries ``--source`` (``bench`` by default) and ``source_id`` ``<source>-s<n>`` /
 ``<source>-v<n>``. Running the command again tops the source up to the requested numbers
 (nothing is written if it already has them); ``--replace`` deletes that source first. Other
-sources are never touched. Rows are written with ``bulk_create`` in batches of 5,000, the
-search text computed in Python (``indexing.search_text_for``) and the full-text vectors by
-one set-based UPDATE per batch (``indexing.refresh_search_vectors``). Nothing is journalled:
-this is test data, not a user's action.
+sources are never touched. Nothing is journalled: this is test data, not a user's action.
+
+Speed (100,000 services and 25,000 structures in about 28 s on 2 cores, VACUUM included):
+rows go in batches of 5,000, one transaction each, with ``COPY`` (not ``bulk_create``, whose
+SQL building cost 4 s of Python per 5,000 services); ``search_text`` is computed in Python
+(``indexing.search_text_for``) and ``search_vector`` by PostgreSQL with the indexing
+module's own expression (``indexing.VECTOR_SQL``) while the batch is copied from a
+temporary table into ``directory_service``: every row and index entry is written once,
+where ``refresh_search_vectors()`` after the insert would write them twice (the UPDATE is
+not HOT). The statistics are refreshed at the end (``VACUUM (ANALYZE)`` outside a
+transaction). Measured with bulk_create + refresh_search_vectors: 118 s.
 """
 
 from __future__ import annotations
@@ -425,7 +432,7 @@ class Command(BaseCommand):
                     saint=rng.choice(SAINTS),
                     plural=rng.choice(PLURALS),
                 )
-                phone = "03 2{} {:02} {:02} {:02}".format(*(rng.randint(0, 99) for _ in range(4)))
+                phone = "03 2{} {:02} {:02} {:02}".format(rng.randint(0, 9), *(rng.randint(0, 99) for _ in range(3)))
                 rows.append(
                     {
                         "source": source,
