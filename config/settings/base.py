@@ -23,9 +23,16 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _tile_origin(url: str) -> str:
-    parts = urlsplit(url.replace("{s}", "a"))
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
+def _tile_origins(url: str) -> list[str]:
+    """Origins of a tile URL template for the CSP; "{s}" stands for Leaflet's a, b and c hosts."""
+    hosts = [url.replace("{s}", sub) for sub in "abc"] if "{s}" in url else [url]
+    origins = []
+    for host in hosts:
+        parts = urlsplit(host)
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -191,7 +198,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", _tile_origin(MAP_TILE_URL)],
+        "img-src": [SELF, "data:", *_tile_origins(MAP_TILE_URL)],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -1,7 +1,8 @@
 """Policy of the directory.
 
-Active entries are public. An entry is edited by the members (manager or professional) of
-the organisation in charge of it, by the coordinators of its territory and by administrators.
+Active entries are public. An entry is edited by the members (manager, professional or
+coordinator) of the organisation in charge of it, by the coordinators of its territory and
+by administrators.
 Referents' contact details are shown only to logged-in members of the network.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -97,7 +97,21 @@ def structure_create(*, actor: Any, name: str, **fields: Any) -> Structure:
 @transaction.atomic
 def structure_update(*, actor: Any, structure: Structure, **fields: Any) -> Structure:
     entry = Structure.objects.select_for_update().get(pk=structure.pk)
-    return _save(actor=actor, entry=entry, fields=fields, departments=None, created=False)  # type: ignore[return-value]
+    before = (entry.name, entry.commune_id)
+    saved = cast(Structure, _save(actor=actor, entry=entry, fields=fields, departments=None, created=False))
+    if (saved.name, saved.commune_id) != before:
+        _reindex_services_of(saved)
+    return saved
+
+
+def _reindex_services_of(structure: Structure) -> None:
+    """A service's search text holds its structure's name and commune: keep them in step."""
+    services = list(structure.services.select_related("commune"))
+    for service in services:
+        service.structure = structure
+        _prepare(service)
+    Service.objects.bulk_update(services, ["search_text"], batch_size=500)
+    refresh_search_vectors([s.pk for s in services])
 
 
 @transaction.atomic

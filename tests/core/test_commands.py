@@ -71,3 +71,14 @@ def test_preferred_language_applies_at_login(client: Any) -> None:
     client.post("/accounts/login/", {"username": user.email, "password": "correct-horse-battery-staple"})
     assert client.cookies["django_language"].value == "en"
     assert '<html lang="en"' in client.get("/").content.decode()
+
+
+def test_tile_server_origins_for_the_csp() -> None:
+    from config.settings.base import _tile_origins
+
+    assert _tile_origins("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == ["https://tile.openstreetmap.org"]
+    assert _tile_origins("https://{s}.tiles.example.org/{z}/{x}/{y}.png") == [
+        "https://a.tiles.example.org",
+        "https://b.tiles.example.org",
+        "https://c.tiles.example.org",
+    ]

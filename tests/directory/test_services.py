@@ -155,3 +155,12 @@ def test_confirm_without_changes() -> None:
     services.entry_confirm(actor=member(Role.ADMIN), entry=structure)
     structure.refresh_from_db()
     assert not structure.is_stale
+
+
+def test_renaming_a_structure_reindexes_its_services() -> None:
+    structure = StructureFactory(name="Ancien Nom")
+    service = ServiceFactory(structure=structure, name="Accueil de jour")
+    services.structure_update(actor=member(Role.ADMIN), structure=structure, name="Maison Solidaire")
+    service.refresh_from_db()
+    assert "maison solidaire" in service.search_text
+    assert Service.objects.filter(search_vector=SearchQuery("solidaire", config="maillage_fr")).exists()
