@@ -29,6 +29,7 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("<str:kind>/<int:pk>/confirm/", views.entry_confirm, name="entry_confirm"),
+    path("<str:kind>/<int:pk>/deactivate/", views.entry_deactivate, name="entry_deactivate"),
     # Imports (coordinators and administrators)
     path("import/", views_import.import_upload, name="import_upload"),
     path("import/<int:pk>/", views_import.import_status, name="import_status"),

@@ -465,6 +465,18 @@ def entry_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return redirect(_safe_next(request, reverse("directory:my_entries")))
 
 
+@require_POST
+def entry_deactivate(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Withdraw an entry from the public directory (it is kept, and journalled)."""
+    model = _CONFIRM_KINDS.get(kind)
+    if model is None:
+        raise Http404
+    entry = permissions.entry_get_for(request.user, model, pk, action="edit")
+    services.entry_deactivate(actor=request.user, entry=entry)
+    messages.success(request, _("“%(entry)s” no longer appears in the directory.") % {"entry": entry})
+    return redirect("directory:my_entries")
+
+
 # --- Members: forms ---------------------------------------------------------------------
 
 
@@ -525,6 +537,7 @@ def structure_edit(request: HttpRequest, pk: int) -> HttpResponse:
         template_context={
             "title": _("Edit the structure"),
             "entry": structure,
+            "entry_kind": "structure",
             "cancel_url": structure.get_absolute_url(),
         },
         success_message=_("The structure has been saved."),
@@ -557,6 +570,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
         template_context={
             "title": _("Edit the service"),
             "entry": service,
+            "entry_kind": "service",
             "structure": service.structure,
             "cancel_url": service.get_absolute_url(),
         },
@@ -588,6 +602,7 @@ def referent_edit(request: HttpRequest, pk: int) -> HttpResponse:
         template_context={
             "title": _("Edit the referent"),
             "entry": referent,
+            "entry_kind": "referent",
             "cancel_url": reverse("directory:my_entries"),
         },
         success_message=_("The referent has been saved."),
@@ -621,6 +636,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         template_context={
             "title": _("Edit the project"),
             "entry": project,
+            "entry_kind": "project",
             "cancel_url": project.get_absolute_url(),
         },
         success_message=_("The project has been saved."),

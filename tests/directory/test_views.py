@@ -636,3 +636,19 @@ def test_demo_directory_is_idempotent_and_searchable(client: Any) -> None:
     response = client.get(reverse("directory:search"), {"q": "francais", "commune": "Lille", "radius": "20"})
     assert response.context["page"].paginator.count >= 4
     assert AuditEntry.objects.filter(object_type="directory.service", action="create").count() == counts[1]
+
+
+def test_an_editor_withdraws_an_entry_and_others_cannot(client: Any) -> None:
+    org = OrganisationFactory()
+    service = ServiceFactory(structure=StructureFactory(organisation=org))
+    client.force_login(member(Role.PROFESSIONAL, OrganisationFactory()))
+    assert client.post(reverse("directory:entry_deactivate", args=["service", service.pk])).status_code == 404
+    client.force_login(member(Role.MANAGER, org))
+    page = client.get(reverse("directory:service_edit", args=[service.pk]))
+    assert reverse("directory:entry_deactivate", args=["service", service.pk]) in page.content.decode()
+    response = client.post(reverse("directory:entry_deactivate", args=["service", service.pk]))
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.is_active is False
+    client.logout()
+    assert client.get(service.get_absolute_url()).status_code == 404
