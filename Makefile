@@ -72,7 +72,7 @@ format: install
 
 # Extract strings and compile catalogues (French is the complete one).
 messages: install
-	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=tests --ignore=scripts --ignore=bench --ignore=build --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 stop-db:
