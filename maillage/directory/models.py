@@ -219,6 +219,67 @@ class Service(Confirmable, Place):
         return self.longitude if self.longitude is not None else self.structure.longitude
 
 
+class ServiceSearchIndex(models.Model):
+    """What the public search of services reads: one narrow row per service.
+
+    A copy, kept by PostgreSQL triggers (migration directory 0004), of the columns the
+    search filters, ranks, counts and pages on, with the structure's part already applied:
+    ``is_active`` is "the service and its structure are active", ``latitude``/``longitude``
+    are the service's, else its structure's. The search reads a few thousand rows of this
+    table for a common word (a quarter of ``directory_service``'s pages) and joins back to
+    ``Service`` for the page only. The triggers follow every write to services (insert,
+    update, delete, whatever the writer: forms, imports, ``generate_directory``, the admin,
+    ``.update()``) and to the activity and coordinates of structures, so nothing in Python
+    has to remember this table. Never write to it directly.
+    """
+
+    service = models.OneToOneField(
+        Service,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the trigger deletes the row with the service
+        db_constraint=False,
+        related_name="search_index",
+    )
+    structure = models.ForeignKey(Structure, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    is_active = models.BooleanField()
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    search_vector = SearchVectorField(null=True)
+    name = models.CharField(max_length=250)
+    kind = models.CharField(max_length=20)
+    fees = models.CharField(max_length=20)
+    thematiques = ArrayField(models.CharField(max_length=100), default=list)
+    publics = ArrayField(models.CharField(max_length=100), default=list)
+    languages = ArrayField(models.CharField(max_length=5), default=list)
+    reception_modes = ArrayField(models.CharField(max_length=100), default=list)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_vector"], name="search_index_vector_idx"),
+            GinIndex(fields=["thematiques"], name="search_index_themes_idx"),
+            models.Index(fields=["latitude", "longitude"], name="search_index_coords_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SearchWord(models.Model):
+    """The words of the services' ``search_text``, for the spelling corrections.
+
+    Kept by the same trigger as ``ServiceSearchIndex``; words are added, never removed (a
+    word no service has any more only adds an alternative that finds nothing).
+    """
+
+    word = models.TextField(primary_key=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class Referent(Confirmable):
     """A named person to call: departmental integration referent, Roma inclusion correspondent…
 

@@ -9,10 +9,10 @@ queries; the API uses them.
 Text (``q``)
     French full-text search: ``search_vector @@ websearch_to_tsquery('maillage_fr', q)``
     (accents and case ignored, words stemmed: "formations" finds "formation"; ``"a phrase"``,
-    ``-word`` and ``or`` are understood), ranked by ``ts_rank_cd`` (the name weighs most).
+    ``-word`` and ``or`` are understood), ranked by ``ts_rank`` (the name weighs most).
     Typos: when no service at all contains the words, each word of three letters or more
     that the directory does not contain is looked up among the words of ``search_text``
-    (pg_trgm: ``%>>`` on the trigram index, then ``similarity`` ≥
+    (``SearchWord``, pg_trgm: ``%`` on its trigram index, then ``similarity`` ≥
     ``CORRECTION_MIN_SIMILARITY``), and the query becomes "each word, or one of its near
     spellings": "fransais" finds "Cours de français". Any string is accepted: it is cut to
     ``MAX_QUERY_LENGTH`` characters, NUL characters are dropped, and a query without letters
@@ -45,6 +45,14 @@ Opening hours (``open_now``)
     holidays known), and filters on the values that are open. The result stays a lazy
     queryset whose counting and paging are done by PostgreSQL. Services without hours, or
     with hours that cannot be evaluated, are not "open now".
+
+Tables
+    ``service_search_page`` (the API) matches, ranks, counts and pages on
+    ``ServiceSearchIndex`` (a narrow copy of the searched columns, kept by triggers), and
+    reads only the page's services from ``directory_service``; ``service_search`` (the web
+    pages, whose map and exports read more columns) stays on ``directory_service``. Both
+    return the same services in the same order. Measured on 100,000 services: 21 ms instead
+    of 42 for the page of "français" (18,000 matches).
 
 Queries, whatever the number of results: ``service_search_page`` is two (the page's ids
 with the total, then those services with their structure and communes); the queryset of
@@ -89,14 +97,13 @@ from maillage.territory.models import Commune
 from maillage.territory.text import normalize_search
 
 from .indexing import SEARCH_CONFIG
-from .models import Service, Structure
+from .models import SearchWord, Service, ServiceSearchIndex, Structure
 
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8  # words corrected at most
 CORRECTION_MIN_SIMILARITY = 0.45  # pg_trgm similarity: "fransais" ~ "francais" is 0.5
 CORRECTIONS_PER_WORD = 3
-CORRECTION_SAMPLE_ROWS = 20  # rows read to find the near spellings of one word
-CORRECTION_TIMEOUT_MS = 25  # measured 3 to 16 ms for real typos on 100,000 services
+CORRECTION_TIMEOUT_MS = 25  # measured 1 to 3 ms for real typos on 100,000 services
 MAX_RADIUS_KM = 200.0
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180  # along a meridian
@@ -157,20 +164,14 @@ _PROBE_SQL = f"""
     FROM websearch_to_tsquery('{SEARCH_CONFIG}', %s) AS query
 """  # noqa: S608 - constant
 
-# For each word the directory does not contain (stop words aside): the words of
-# ``search_text`` close to it, read in a sample of the rows that have a close word (found
-# through the trigram index, ``%>>``: strict word similarity ≥ 0.5 by default).
+# For each word the directory does not contain (stop words aside): the words of the
+# services' ``search_text`` close to it (``SearchWord``, through its trigram index: ``%``,
+# similarity ≥ 0.3 by default; ``CORRECTION_MIN_SIMILARITY`` is applied after).
 _CORRECTIONS_SQL = f"""
     SELECT q.word, c.word, similarity(c.word, q.word)
     FROM unnest(%s::text[]) AS q(word)
     CROSS JOIN LATERAL (
-        SELECT DISTINCT w.word
-        FROM (
-            SELECT s.search_text FROM directory_service s
-            WHERE s.search_text %%>> q.word LIMIT {CORRECTION_SAMPLE_ROWS}
-        ) AS sample
-        CROSS JOIN LATERAL unnest(string_to_array(sample.search_text, ' ')) AS w(word)
-        WHERE w.word %% q.word
+        SELECT w.word FROM {SearchWord._meta.db_table} w WHERE w.word %% q.word
     ) AS c
     WHERE numnode(plainto_tsquery('{SEARCH_CONFIG}', q.word)) > 0
     AND NOT EXISTS (
@@ -344,8 +345,10 @@ def _now() -> datetime:
     return datetime.now(ZoneInfo(settings.TIME_ZONE))
 
 
-def _open_now(qs: QuerySet[Service], moment: datetime) -> QuerySet[Service]:
-    hours = Coalesce(NullIf(F("opening_hours"), Value("")), NullIf(F("structure__opening_hours"), Value("")))
+def _open_now(qs: QuerySet[Any], moment: datetime, *, service: str = "") -> QuerySet[Any]:
+    """``service``: the path to the service's columns ("service__" from ``ServiceSearchIndex``)."""
+    own, inherited = F(f"{service}opening_hours"), F("structure__opening_hours")
+    hours = Coalesce(NullIf(own, Value("")), NullIf(inherited, Value("")))
     values = qs.order_by().annotate(_hours=hours).values_list("_hours", flat=True).distinct()
     open_values = [value for value in values if value and hours_open_at(value, moment)]
     return qs.alias(_hours=hours).filter(_hours__in=open_values)
@@ -370,7 +373,9 @@ class _Search:
 def _ranked(qs: QuerySet[Any], query: SearchQuery | None, vector: Any) -> tuple[QuerySet[Any], list[tuple[str, bool]]]:
     if query is None:
         return qs.annotate(rank=Value(0.0, output_field=FloatField())), []
-    qs = qs.filter(**{vector: query}).annotate(rank=SearchRank(F(vector), query, cover_density=True))
+    # ts_rank, not ts_rank_cd: the page of a common word ranks every matching row, and
+    # ts_rank_cd took twice as long (10 ms more for 18,000 rows); both weigh the name most.
+    qs = qs.filter(**{vector: query}).annotate(rank=SearchRank(F(vector), query))
     return qs, [("rank", True)]
 
 
@@ -386,27 +391,33 @@ def _placed(
     return qs.annotate(distance_km=rounded_km(F("_distance"))), [("_distance", False)]
 
 
-def _services(filters: SearchFilters, now: datetime | None) -> _Search:
+def _services(filters: SearchFilters, now: datetime | None, *, indexed: bool = False) -> _Search:
     """The matching services, annotated, read from ``directory_service`` alone when possible.
 
     PostgreSQL joins before it sorts, so a join is paid for every matching row, not for the
     page: without a point (nor ``open_now``) the structure is not joined, and inactive
     structures are excluded by a hashed ``NOT IN`` (a few rows). With a point, the structure
     is joined for the coordinates of the services that have none of their own.
+
+    ``indexed``: rows of ``ServiceSearchIndex`` (``id`` is the service's), which has the
+    structure's activity and coordinates already applied: no join but for ``open_now``, and
+    a table a quarter the size of ``directory_service`` to read for a common word.
     """
     point = search_point(filters)
     text = text_query(filters.q)
     query = search_query(text) if text is not None else None
 
-    qs: QuerySet[Any] = Service.objects.filter(is_active=True)
-    if point is not None or filters.open_now:
-        qs = qs.filter(structure__is_active=True).alias(
+    qs: QuerySet[Any]
+    if indexed:
+        qs = ServiceSearchIndex.objects.filter(is_active=True).annotate(id=F("service_id"))
+    elif point is not None or filters.open_now:
+        qs = Service.objects.filter(is_active=True, structure__is_active=True).alias(
             _lat=Coalesce(F("latitude"), F("structure__latitude")),
             _lon=Coalesce(F("longitude"), F("structure__longitude")),
         )
     else:
         inactive = Structure.objects.filter(is_active=False).order_by().values("pk")
-        qs = qs.exclude(structure_id__in=Subquery(inactive))
+        qs = Service.objects.filter(is_active=True).exclude(structure_id__in=Subquery(inactive))
     if filters.thematiques:
         qs = qs.filter(thematiques__overlap=list(filters.thematiques))
     if filters.publics:
@@ -424,9 +435,9 @@ def _services(filters: SearchFilters, now: datetime | None) -> _Search:
         qs = qs.filter(structure_id=filters.structure)
 
     qs, rank_keys = _ranked(qs, query, "search_vector")
-    qs, distance_keys = _placed(qs, point, filters.radius_km, inherited=True)
+    qs, distance_keys = _placed(qs, point, filters.radius_km, inherited=not indexed)
     if filters.open_now:
-        qs = _open_now(qs, now or _now())
+        qs = _open_now(qs, now or _now(), service="service__" if indexed else "")
     return _Search(qs, [*rank_keys, *distance_keys, ("name", False), ("id", False)])
 
 
@@ -484,9 +495,13 @@ def _window_page(search: _Search, loader: QuerySet[Any], page: int, page_size: i
 def service_search_page(
     *, filters: SearchFilters, page: int = 1, page_size: int = 20, user: Any = None, now: datetime | None = None
 ) -> SearchPage:
-    """One page of ``service_search`` and the total: two queries (plus the probes above)."""
+    """One page of ``service_search`` and the total: two queries (plus the probes above).
+
+    Matched, ranked, counted and paged on ``ServiceSearchIndex``; only the page's services
+    are read from ``directory_service``.
+    """
     loader = Service.objects.select_related("structure__commune", "commune").defer("search_vector", "search_text")
-    return _window_page(_services(filters, now), loader, page, page_size)
+    return _window_page(_services(filters, now, indexed=True), loader, page, page_size)
 
 
 # --- Structures --------------------------------------------------------------------------
