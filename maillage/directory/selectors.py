@@ -13,10 +13,11 @@ Text (``q``)
     Typos: when no service at all contains the words, each word of three letters or more
     that the directory does not contain is looked up among the words of ``search_text``
     (``SearchWord``, pg_trgm: ``%`` on its trigram index, then ``similarity`` ≥
-    ``CORRECTION_MIN_SIMILARITY``), and the query becomes "each word, or one of its near
-    spellings": "fransais" finds "Cours de français". Any string is accepted: it is cut to
-    ``MAX_QUERY_LENGTH`` characters, NUL characters are dropped, and a query without letters
-    or digits, or made of stop words only ("de la"), filters nothing (``rank`` is then 0).
+    ``CORRECTION_MIN_SIMILARITY``), and the query becomes "each word, or its near spellings
+    when it has some" (the word itself being in no service): "fransais" finds "Cours de
+    français". Any string is accepted: it is cut to ``MAX_QUERY_LENGTH`` characters, NUL
+    characters are dropped, and a query without letters or digits, or made of stop words
+    only ("de la"), filters nothing (``rank`` is then 0).
 
     Why not "full-text OR trigram word similarity" on every search: pg_trgm re-computes the
     similarity on every row the trigram index proposes (20 to 50 µs each on
@@ -225,8 +226,11 @@ def search_query(text: TextQuery) -> SearchQuery | None:
         return _websearch(text.raw)  # nothing close either: no result, as typed
     query: SearchQuery | None = None
     for word in text.words:
-        term = _plain(word)
-        for near in corrections.get(word, []):
+        # A corrected word is in no service (``spelling_corrections`` checks): only its near
+        # spellings are looked for, which finds the same services for less work per row.
+        nears = corrections.get(word) or [word]
+        term = _plain(nears[0])
+        for near in nears[1:]:
             term = term | _plain(near)
         query = term if query is None else query & term
     return query
