@@ -182,6 +182,20 @@ class ServiceDetail(ServiceItem):
     url: str | None = Field(None, description="Page of the service on the site.")
 
 
+# What ``_service_item`` reads: the list loads only these columns of its page's services.
+ITEM_FIELDS = (
+    "name",
+    "thematiques",
+    "commune_id",
+    "latitude",
+    "longitude",
+    "structure__name",
+    "structure__commune_id",
+    "structure__latitude",
+    "structure__longitude",
+)
+
+
 def _service_item(service: Service) -> dict[str, Any]:
     structure = service.structure
     return {
@@ -213,7 +227,9 @@ def list_services(request: HttpRequest, params: Query[ServiceQuery]) -> dict[str
         kind=params.kind,
         structure=params.structure,
     )
-    result = service_search_page(filters=filters, page=params.page, page_size=params.page_size, user=request.user)
+    result = service_search_page(
+        filters=filters, page=params.page, page_size=params.page_size, user=request.user, only=ITEM_FIELDS
+    )
     return {"count": result.count, "items": [_service_item(service) for service in result.items]}
 
 
