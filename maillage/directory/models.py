@@ -255,8 +255,10 @@ class ServiceSearchIndex(models.Model):
 
     class Meta:
         indexes = [
-            GinIndex(fields=["search_vector"], name="search_index_vector_idx"),
-            GinIndex(fields=["thematiques"], name="search_index_themes_idx"),
+            # No pending list (fastupdate): a search would read it all, unsorted, until
+            # (auto)vacuum merges it; the writes pay for the index at once instead.
+            GinIndex(fields=["search_vector"], name="search_index_vector_idx", fastupdate=False),
+            GinIndex(fields=["thematiques"], name="search_index_themes_idx", fastupdate=False),
             models.Index(fields=["latitude", "longitude"], name="search_index_coords_idx"),
         ]
 
@@ -274,7 +276,7 @@ class SearchWord(models.Model):
     word = models.TextField(primary_key=True)
 
     class Meta:
-        indexes = [GinIndex(fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"])]
+        indexes = [GinIndex(fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"], fastupdate=False)]
 
     def __str__(self) -> str:
         return self.word

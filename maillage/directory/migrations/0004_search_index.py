@@ -43,8 +43,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER service_search_index AFTER INSERT OR UPDATE OR DELETE ON directory_service
-    FOR EACH ROW EXECUTE FUNCTION directory_service_search_index();
+CREATE TRIGGER service_search_index AFTER INSERT OR DELETE OR UPDATE OF
+        is_active, latitude, longitude, structure_id, search_vector, search_text, name, kind, fees,
+        thematiques, publics, languages, reception_modes
+    ON directory_service FOR EACH ROW EXECUTE FUNCTION directory_service_search_index();
 
 CREATE FUNCTION directory_structure_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -69,8 +71,6 @@ INSERT INTO directory_servicesearchindex ({COLUMNS})
 FROM directory_service s LEFT JOIN directory_structure st ON st.id = s.structure_id;
 INSERT INTO directory_searchword (word)
 SELECT DISTINCT w FROM directory_service s, unnest(string_to_array(s.search_text, ' ')) AS w WHERE w <> '';
-ANALYZE directory_servicesearchindex;
-ANALYZE directory_searchword;
 """  # noqa: S608 - constant
 DROP_TRIGGERS = """
 DROP TRIGGER IF EXISTS service_search_index ON directory_service;
@@ -91,13 +91,6 @@ class Migration(migrations.Migration):
             fields=[
                 ("word", models.TextField(primary_key=True, serialize=False)),
             ],
-            options={
-                "indexes": [
-                    django.contrib.postgres.indexes.GinIndex(
-                        fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"]
-                    )
-                ],
-            },
         ),
         migrations.CreateModel(
             name="ServiceSearchIndex",
@@ -154,13 +147,32 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "indexes": [
-                    django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="search_index_vector_idx"),
-                    django.contrib.postgres.indexes.GinIndex(fields=["thematiques"], name="search_index_themes_idx"),
-                    models.Index(fields=["latitude", "longitude"], name="search_index_coords_idx"),
-                ],
-            },
         ),
         migrations.RunSQL(TRIGGERS, DROP_TRIGGERS),
+        # The indexes after the rows: built once, not row by row.
+        migrations.AddIndex(
+            model_name="searchword",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fastupdate=False, fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"]
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="servicesearchindex",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fastupdate=False, fields=["search_vector"], name="search_index_vector_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="servicesearchindex",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fastupdate=False, fields=["thematiques"], name="search_index_themes_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="servicesearchindex",
+            index=models.Index(fields=["latitude", "longitude"], name="search_index_coords_idx"),
+        ),
+        migrations.RunSQL(
+            "ANALYZE directory_servicesearchindex; ANALYZE directory_searchword;", migrations.RunSQL.noop
+        ),
     ]
