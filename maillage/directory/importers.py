@@ -103,7 +103,7 @@ from maillage.territory.models import Commune
 from maillage.territory.text import normalize_search
 
 from .enums import THEMATIQUE_LABELS
-from .indexing import VECTOR_SQL, refresh_search_vectors, search_text_for
+from .indexing import VECTOR_SQL, merge_pending_lists, refresh_search_vectors, search_text_for
 from .models import ImportJob, Service, Structure
 from .validators import ZONE_CODE, validate_opening_hours
 
@@ -1216,6 +1216,7 @@ def import_data_inclusion(
             transaction.set_rollback(True)
         return report
     run()
+    merge_pending_lists()
     with transaction.atomic():
         audit_record(
             actor=actor,

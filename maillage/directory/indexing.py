@@ -45,3 +45,17 @@ def refresh_search_vectors(service_ids: Iterable[int] | None = None) -> int:
                 [ids],
             )
         return cursor.rowcount
+
+
+PENDING_LIST_INDEXES = ("search_index_vector_idx", "search_index_themes_idx", "search_word_trgm_idx")
+
+
+def merge_pending_lists() -> None:
+    """Merge the GIN pending lists of the search tables after a bulk write (import, generator).
+
+    Inserts go to each GIN index's pending list, which is fast; a search reads that list in
+    full, so bulk writers merge it at once instead of waiting for autovacuum.
+    """
+    with connection.cursor() as cursor:
+        for name in PENDING_LIST_INDEXES:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])

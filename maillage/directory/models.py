@@ -255,10 +255,10 @@ class ServiceSearchIndex(models.Model):
 
     class Meta:
         indexes = [
-            # No pending list (fastupdate): a search would read it all, unsorted, until
-            # (auto)vacuum merges it; the writes pay for the index at once instead.
-            GinIndex(fields=["search_vector"], name="search_index_vector_idx", fastupdate=False),
-            GinIndex(fields=["thematiques"], name="search_index_themes_idx", fastupdate=False),
+            # GIN pending lists make bulk writes fast; bulk writers merge them at once
+            # (indexing.merge_pending_lists) so searches do not read a long unsorted list.
+            GinIndex(fields=["search_vector"], name="search_index_vector_idx"),
+            GinIndex(fields=["thematiques"], name="search_index_themes_idx"),
             models.Index(fields=["latitude", "longitude"], name="search_index_coords_idx"),
         ]
 
@@ -276,7 +276,7 @@ class SearchWord(models.Model):
     word = models.TextField(primary_key=True)
 
     class Meta:
-        indexes = [GinIndex(fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"], fastupdate=False)]
+        indexes = [GinIndex(fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"])]
 
     def __str__(self) -> str:
         return self.word

@@ -19,52 +19,76 @@ COLUMNS = """
     service_id, structure_id, is_active, latitude, longitude, search_vector,
     name, kind, fees, thematiques, publics, languages, reception_modes
 """
-TRIGGERS = f"""
-CREATE FUNCTION directory_service_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        DELETE FROM directory_servicesearchindex WHERE service_id = OLD.id;
-        RETURN NULL;
-    END IF;
+# Statement-level triggers with transition tables: an import or a generator inserting
+# thousands of services in one statement updates the index in one set-based statement too.
+UPSERT = f"""
     INSERT INTO directory_servicesearchindex ({COLUMNS})
-    {SERVICE_ROW.format(s="NEW")}
-    FROM (SELECT 1) AS one LEFT JOIN directory_structure st ON st.id = NEW.structure_id
+    {SERVICE_ROW.format(s="s")}
+    FROM new_rows s LEFT JOIN directory_structure st ON st.id = s.structure_id
     ON CONFLICT (service_id) DO UPDATE SET
         structure_id = EXCLUDED.structure_id, is_active = EXCLUDED.is_active,
         latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
         search_vector = EXCLUDED.search_vector, name = EXCLUDED.name, kind = EXCLUDED.kind,
         fees = EXCLUDED.fees, thematiques = EXCLUDED.thematiques, publics = EXCLUDED.publics,
-        languages = EXCLUDED.languages, reception_modes = EXCLUDED.reception_modes;
-    IF TG_OP = 'INSERT' OR NEW.search_text IS DISTINCT FROM OLD.search_text THEN
-        INSERT INTO directory_searchword (word)
-        SELECT DISTINCT w FROM unnest(string_to_array(NEW.search_text, ' ')) AS w WHERE w <> ''
-        ON CONFLICT DO NOTHING;
-    END IF;
+        languages = EXCLUDED.languages, reception_modes = EXCLUDED.reception_modes
+"""
+WORDS = """
+    INSERT INTO directory_searchword (word)
+    SELECT DISTINCT w FROM {rows}, unnest(string_to_array(s.search_text, ' ')) AS w WHERE w <> ''
+    ON CONFLICT DO NOTHING
+"""
+TRIGGERS = f"""
+CREATE FUNCTION directory_service_search_index_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {UPSERT};
+    {WORDS.format(rows="new_rows s")};
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER service_search_index AFTER INSERT OR DELETE OR UPDATE OF
-        is_active, latitude, longitude, structure_id, search_vector, search_text, name, kind, fees,
-        thematiques, publics, languages, reception_modes
-    ON directory_service FOR EACH ROW EXECUTE FUNCTION directory_service_search_index();
+CREATE FUNCTION directory_service_search_index_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {UPSERT};
+    {WORDS.format(rows="new_rows s JOIN old_rows o ON o.id = s.id AND o.search_text IS DISTINCT FROM s.search_text")};
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION directory_service_search_index_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM directory_servicesearchindex WHERE service_id IN (SELECT id FROM old_rows);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER service_search_index_insert AFTER INSERT ON directory_service
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION directory_service_search_index_insert();
+CREATE TRIGGER service_search_index_update AFTER UPDATE ON directory_service
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION directory_service_search_index_update();
+CREATE TRIGGER service_search_index_delete AFTER DELETE ON directory_service
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION directory_service_search_index_delete();
 
 CREATE FUNCTION directory_structure_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE directory_servicesearchindex AS i SET
-        is_active = s.is_active AND NEW.is_active,
-        latitude = coalesce(s.latitude, NEW.latitude),
-        longitude = coalesce(s.longitude, NEW.longitude)
-    FROM directory_service s
-    WHERE s.structure_id = NEW.id AND i.service_id = s.id AND (
-        i.is_active IS DISTINCT FROM (s.is_active AND NEW.is_active)
-        OR i.latitude IS DISTINCT FROM coalesce(s.latitude, NEW.latitude)
-        OR i.longitude IS DISTINCT FROM coalesce(s.longitude, NEW.longitude)
+        is_active = s.is_active AND st.is_active,
+        latitude = coalesce(s.latitude, st.latitude),
+        longitude = coalesce(s.longitude, st.longitude)
+    FROM new_rows st JOIN directory_service s ON s.structure_id = st.id
+    WHERE i.service_id = s.id AND (
+        i.is_active IS DISTINCT FROM (s.is_active AND st.is_active)
+        OR i.latitude IS DISTINCT FROM coalesce(s.latitude, st.latitude)
+        OR i.longitude IS DISTINCT FROM coalesce(s.longitude, st.longitude)
     );
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER structure_search_index AFTER INSERT OR UPDATE OF is_active, latitude, longitude
-    ON directory_structure FOR EACH ROW EXECUTE FUNCTION directory_structure_search_index();
+CREATE TRIGGER structure_search_index_insert AFTER INSERT ON directory_structure
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION directory_structure_search_index();
+CREATE TRIGGER structure_search_index_update AFTER UPDATE ON directory_structure
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION directory_structure_search_index();
 
 INSERT INTO directory_servicesearchindex ({COLUMNS})
 {SERVICE_ROW.format(s="s")}
@@ -73,9 +97,14 @@ INSERT INTO directory_searchword (word)
 SELECT DISTINCT w FROM directory_service s, unnest(string_to_array(s.search_text, ' ')) AS w WHERE w <> '';
 """  # noqa: S608 - constant
 DROP_TRIGGERS = """
-DROP TRIGGER IF EXISTS service_search_index ON directory_service;
-DROP TRIGGER IF EXISTS structure_search_index ON directory_structure;
-DROP FUNCTION IF EXISTS directory_service_search_index();
+DROP TRIGGER IF EXISTS service_search_index_insert ON directory_service;
+DROP TRIGGER IF EXISTS service_search_index_update ON directory_service;
+DROP TRIGGER IF EXISTS service_search_index_delete ON directory_service;
+DROP TRIGGER IF EXISTS structure_search_index_insert ON directory_structure;
+DROP TRIGGER IF EXISTS structure_search_index_update ON directory_structure;
+DROP FUNCTION IF EXISTS directory_service_search_index_insert();
+DROP FUNCTION IF EXISTS directory_service_search_index_update();
+DROP FUNCTION IF EXISTS directory_service_search_index_delete();
 DROP FUNCTION IF EXISTS directory_structure_search_index();
 """
 
@@ -153,20 +182,16 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="searchword",
             index=django.contrib.postgres.indexes.GinIndex(
-                fastupdate=False, fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"]
+                fields=["word"], name="search_word_trgm_idx", opclasses=["gin_trgm_ops"]
             ),
         ),
         migrations.AddIndex(
             model_name="servicesearchindex",
-            index=django.contrib.postgres.indexes.GinIndex(
-                fastupdate=False, fields=["search_vector"], name="search_index_vector_idx"
-            ),
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="search_index_vector_idx"),
         ),
         migrations.AddIndex(
             model_name="servicesearchindex",
-            index=django.contrib.postgres.indexes.GinIndex(
-                fastupdate=False, fields=["thematiques"], name="search_index_themes_idx"
-            ),
+            index=django.contrib.postgres.indexes.GinIndex(fields=["thematiques"], name="search_index_themes_idx"),
         ),
         migrations.AddIndex(
             model_name="servicesearchindex",
