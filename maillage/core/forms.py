@@ -1,5 +1,5 @@
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -14,6 +14,3 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError, aliases: di
     else:
         for message in error.messages:
             form.add_error(None, message)
-
-
-__all__ = ["NON_FIELD_ERRORS", "add_service_errors"]

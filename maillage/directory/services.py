@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record, diff, model_snapshot
+from maillage.organisations.enums import Role
+from maillage.organisations.models import Membership
 from maillage.territory.models import Commune
 from maillage.territory.selectors import commune_from_code, departments_from_codes
 
 from .indexing import refresh_search_vectors, search_text_for
-from .models import Project, Referent, Service, Structure
+from .models import Project, Referent, Service, Structure, stale_before
 
 Entry = Structure | Service | Referent | Project
 
@@ -184,18 +191,6 @@ def stale_entries_remind(*, now: Any = None) -> int:
     An organisation is reminded at most every REMINDER_INTERVAL_DAYS. Returns the number of
     e-mails sent. Run weekly by the ``remind_stale_entries`` job.
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
-    from maillage.organisations.enums import Role
-    from maillage.organisations.models import Membership
-
-    from .models import stale_before
-
     now = now or timezone.now()
     limit = stale_before()
     not_recently = models.Q(reminded_at__isnull=True) | models.Q(
@@ -215,15 +210,12 @@ def stale_entries_remind(*, now: Any = None) -> int:
                 by_org.setdefault(org_id, []).append(entry)
     sent = 0
     for org_id, entries in by_org.items():
-        recipients = list(
-            Membership.objects.active()
-            .filter(organisation_id=org_id, role__in=[Role.MANAGER])
-            .values_list("user__email", flat=True)
-        ) or list(
-            Membership.objects.active()
-            .filter(organisation_id=org_id, role=Role.PROFESSIONAL)
-            .values_list("user__email", flat=True)
-        )
+        # The managers, or the professionals when the organisation has no manager.
+        members = Membership.objects.active().filter(organisation_id=org_id, role__in=[Role.MANAGER, Role.PROFESSIONAL])
+        emails_by_role: dict[str, list[str]] = {}
+        for role, email in members.values_list("role", "user__email"):
+            emails_by_role.setdefault(role, []).append(email)
+        recipients = emails_by_role.get(Role.MANAGER) or emails_by_role.get(Role.PROFESSIONAL, [])
         if not recipients:
             continue
         body = render_to_string(
@@ -235,9 +227,12 @@ def stale_entries_remind(*, now: Any = None) -> int:
                 "days": settings.DIRECTORY_STALE_DAYS,
             },
         )
+        pks_by_model: dict[type[models.Model], list[int]] = {}
+        for entry in entries:
+            pks_by_model.setdefault(type(entry), []).append(entry.pk)
         with transaction.atomic():
-            for entry in entries:
-                type(entry).objects.filter(pk=entry.pk).update(reminded_at=now)
+            for entry_model, pks in pks_by_model.items():
+                entry_model._default_manager.filter(pk__in=pks).update(reminded_at=now)
             audit_record(
                 actor=None,
                 action=AuditAction.OTHER,

@@ -17,9 +17,6 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def active(self) -> OrganisationQuerySet:
         return self.filter(is_active=True)
 
-    def in_departments(self, codes: set[str]) -> OrganisationQuerySet:
-        return self.filter(departments__code__in=codes).distinct()
-
 
 class Organisation(models.Model):
     """A structure taking part in the network: State service, local authority, association…"""
