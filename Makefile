@@ -14,9 +14,10 @@ $(PY):
 
 # Install the exact versions of the lock files (runtime + development tools), then the
 # project itself. Production installs only requirements.lock (docs/operations.md).
-$(STAMP): $(PY) pyproject.toml requirements.lock requirements-dev.lock
+$(STAMP): $(PY) pyproject.toml requirements.lock requirements-dev.lock requirements-nodeps.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -26,12 +27,13 @@ install: $(STAMP)
 lock:
 	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
 	var/lock-venv/bin/pip install --quiet .
+	var/lock-venv/bin/pip install --quiet --no-deps -r requirements-nodeps.txt
 	(echo "# Runtime dependencies, exact versions (pip freeze). Regenerate with 'make lock'."; \
-	 var/lock-venv/bin/pip freeze | grep -v '^maillage') > requirements.lock
+	 var/lock-venv/bin/pip freeze | grep -v '^maillage' | grep -ivxFf requirements-nodeps.txt) > requirements.lock
 	var/lock-venv/bin/pip install --quiet '.[dev]'
 	(echo "# Development and test tools, on top of the runtime lock. Regenerate with 'make lock'."; \
 	 echo "-r requirements.lock"; \
-	 var/lock-venv/bin/pip freeze | grep -v '^maillage' | grep -vxFf requirements.lock) > requirements-dev.lock
+	 var/lock-venv/bin/pip freeze | grep -v '^maillage' | grep -vxFf requirements.lock | grep -ivxFf requirements-nodeps.txt) > requirements-dev.lock
 	rm -rf var/lock-venv
 
 demo: install

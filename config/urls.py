@@ -19,6 +19,7 @@ def build_api() -> NinjaAPI:
     from maillage.directory.api import router as directory_router
     from maillage.directory.api_export import router as directory_export_router
     from maillage.organisations.api import router as organisations_router
+    from maillage.rights.api import router as rights_router
     from maillage.territory.api import router as territory_router
 
     api = build_base_api()
@@ -27,6 +28,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/", territory_router)
     api.add_router("/", directory_router)
     api.add_router("/", directory_export_router)
+    api.add_router("/", rights_router)
     return api
 
 
@@ -47,6 +49,8 @@ urlpatterns = [
     path("organisations/", include("maillage.organisations.urls")),
     path("audit/", include("maillage.audit.urls")),
     path("directory/", include("maillage.directory.urls")),
+    # The public rights portal (French URL: it is printed on leaflets).
+    path("droits/", include("maillage.rights.urls")),
     # Choosing a language is allowed before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", _api_urls()),

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from django.conf.locale import LANG_INFO
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "maillage.accounts",
     "maillage.organisations",
     "maillage.directory",
+    "maillage.rights",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +215,24 @@ LANGUAGE_CODE = "fr"
 LANGUAGES = [
     ("fr", _("French")),
     ("en", _("English")),
+    # The public pages (rights portal) are also translated into the languages of the people
+    # the seeds describe; the professional pages fall back to English in these.
+    ("ro", _("Romanian")),
+    ("bg", _("Bulgarian")),
+    ("ar", _("Arabic")),
+    ("prs", _("Dari")),
+    ("ps", _("Pashto")),
+    ("uk", _("Ukrainian")),
 ]
+# Professional pages offer only these in their language menu.
+STAFF_LANGUAGES = ["fr", "en"]
+# Django knows no Dari nor Pashto: describe them for {% get_language_info %} and the menu.
+LANG_INFO.update(
+    {
+        "prs": {"bidi": True, "code": "prs", "name": "Dari", "name_local": "دری"},
+        "ps": {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"},
+    }
+)
 # Languages written right to left; Dari and Pashto are added for the public pages.
 LANGUAGES_BIDI = ["ar", "fa", "prs", "ps", "he", "ur"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -245,6 +264,21 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 DIRECTORY_STALE_DAYS = int(os.environ.get("MAILLAGE_DIRECTORY_STALE_DAYS", "183"))
 # Run uploaded imports in the request instead of the worker (dev and tests only).
 DIRECTORY_IMPORT_INLINE = False
+
+# --- Rights portal ---------------------------------------------------------------------
+# Requests per client address to POST /api/v1/rights/evaluate ("30/m", "500/h"…).
+RIGHTS_API_RATE = os.environ.get("MAILLAGE_RIGHTS_API_RATE", "30/m")
+# Amounts from OpenFisca-France (off: eligibility only, no amount; the tests turn it off
+# where amounts do not matter, to save time).
+RIGHTS_OPENFISCA = env_bool("MAILLAGE_RIGHTS_OPENFISCA", True)
+
+# --- Cache (rate limits): in PostgreSQL, shared by every worker process ------------------
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "maillage_cache",
+    }
+}
 
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
