@@ -68,7 +68,9 @@ def household(rng: random.Random) -> dict:
                 "monthly_income_eur": rng.choice([0, 0, 300, 900, 1500, 2500]) if working else rng.choice([0, 0, 200]),
             }
         )
-    children = [{"age": rng.randint(0, 19), "in_school": rng.random() < 0.7} for _ in range(rng.choice([0, 1, 2, 3, 5]))]
+    children = [
+        {"age": rng.randint(0, 19), "in_school": rng.random() < 0.7} for _ in range(rng.choice([0, 1, 2, 3, 5]))
+    ]
     housing = rng.choice(HOUSINGS)
     return {
         "department": "59",
@@ -117,7 +119,9 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=10, help="households for the naive run (slow)")
     args = parser.parse_args()
 
-    cold = [float(subprocess.check_output([sys.executable, "-c", COLD.format(root=str(ROOT))], text=True)) for _ in range(3)]
+    cold = [
+        float(subprocess.check_output([sys.executable, "-c", COLD.format(root=str(ROOT))], text=True)) for _ in range(3)
+    ]
     print(f"cold start (new process → first result), 3 runs: {', '.join(f'{c:.2f} s' for c in cold)}")
 
     import django
@@ -152,9 +156,11 @@ def main() -> None:
     samples = naive(batch[: args.naive], full)
     print(line("naive: full system, 1 sim/scheme", samples))
     p95 = percentile(warm, 95)
-    print(f"targets: warm p95 ≤ 300 ms: {'met' if p95 <= 300 else 'NOT met'} ({p95:.0f} ms); "
-          f"cold ≤ 5 s: {'met' if max(cold) <= 5 else 'NOT met'} ({max(cold):.1f} s); "
-          f"OpenFisca system built in this process: {openfisca._system.cache_info().currsize == 1}")
+    print(
+        f"targets: warm p95 ≤ 300 ms: {'met' if p95 <= 300 else 'NOT met'} ({p95:.0f} ms); "
+        f"cold ≤ 5 s: {'met' if max(cold) <= 5 else 'NOT met'} ({max(cold):.1f} s); "
+        f"OpenFisca system built in this process: {openfisca._system.cache_info().currsize == 1}"
+    )
 
 
 if __name__ == "__main__":

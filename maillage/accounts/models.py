@@ -45,7 +45,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     language = models.CharField(
-        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("preferred language"),
+        max_length=10,
+        # The professional pages are in French and English; the public ones in more languages.
+        choices=[(code, name) for code, name in settings.LANGUAGES if code in settings.STAFF_LANGUAGES],
+        default=settings.LANGUAGE_CODE,
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def _languages(request: HttpRequest, user: Any) -> list[tuple[str, str]]:
+def _languages(request: HttpRequest, user: Any) -> list[tuple[str, Any]]:
     """All languages on public pages and for visitors; French and English for professionals."""
     match = getattr(request, "resolver_match", None)
     public = match is not None and match.namespace == "rights"

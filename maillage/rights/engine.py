@@ -171,7 +171,9 @@ def evaluate_many(
                     status=status,
                     reasons=[reason.format_map(values_for_text)],
                     sources=[SourceLink(s.title, str(s.url)) for s in scheme.sources],
-                    documents=[_text(lang, scheme.id, ("documents", key), text) for key, text in scheme.documents.items()],
+                    documents=[
+                        _text(lang, scheme.id, ("documents", key), text) for key, text in scheme.documents.items()
+                    ],
                     monthly_amount_eur=amount,
                     notes=[SourceLink(d.text, str(d.url)) for d in scheme.openfisca.divergences]
                     if scheme.openfisca

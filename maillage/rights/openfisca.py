@@ -47,7 +47,14 @@ NEUTRALISED = (
     "ass",
 )
 # Incomes given for every month of the window (so that OpenFisca does not derive them).
-INCOME_INPUTS = ("salaire_net", "salaire_imposable", "chomage_net", "chomage_imposable", "chomage_brut", "salaire_de_base")
+INCOME_INPUTS = (
+    "salaire_net",
+    "salaire_imposable",
+    "chomage_net",
+    "chomage_imposable",
+    "chomage_brut",
+    "salaire_de_base",
+)
 VARIABLES = ("rsa", "ppa", "aide_logement", "af")
 WINDOW_MONTHS = 40
 
@@ -202,8 +209,9 @@ def amounts(batch: list[Answers], *, as_of: date) -> list[dict[str, float]]:
         values = {name: simulation.calculate(name, period) for name in VARIABLES}
         family_ids = list(simulation.populations["famille"].ids)
     results = []
-    for n, family in enumerate(family_of_household):
-        row = family_ids.index(family)
+    rows = {family: row for row, family in enumerate(family_ids)}
+    for family in family_of_household:
+        row = rows[family]
         results.append(
             {
                 "rsa": float(values["rsa"][row]),

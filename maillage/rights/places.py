@@ -37,7 +37,7 @@ def attach_places(evaluation: Evaluation, *, limit: int = 3, commune_point: tupl
         return
     lat_min, lat_max, lon_min, lon_max = bounding_box(point, RADIUS_KM)
     distance = rounded_km(haversine_km(point, F("latitude"), F("longitude")))
-    rows = (
+    query = (
         ServiceSearchIndex.objects.filter(
             Q(is_active=True),
             thematiques__overlap=sorted(themes),
@@ -58,7 +58,7 @@ def attach_places(evaluation: Evaluation, *, limit: int = 3, commune_point: tupl
             "service__structure__name",
         )[:CANDIDATES]
     )
-    rows = list(rows)
+    rows = list(query)
     for result in evaluation.results:
         scheme_themes, scheme_types = wanted.get(result.scheme, (set(), set()))
         chosen = []

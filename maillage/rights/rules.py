@@ -183,6 +183,3 @@ def translation_meta(lang: str) -> dict[str, Any]:
     if not path.exists():
         return {}
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("_meta", {})
-
-
-

@@ -15,4 +15,6 @@ def check_place(answers: Answers) -> None:
     if not Department.objects.filter(code=answers.department).exists():
         raise ValidationError({"department": _("Unknown department: %(code)s") % {"code": answers.department}})
     if answers.commune and not Commune.objects.filter(code=answers.commune, department_id=answers.department).exists():
-        raise ValidationError({"commune": _("Unknown commune in this department: %(code)s") % {"code": answers.commune}})
+        raise ValidationError(
+            {"commune": _("Unknown commune in this department: %(code)s") % {"code": answers.commune}}
+        )

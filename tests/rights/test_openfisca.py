@@ -38,7 +38,9 @@ def raw_condition(answers):
     nationality = {"french": "FR", "eu_citizen": "RO", "eu_family": "RO"}.get(adult.residence_status, "ZZ")
     years = adult.permit_years if adult.residence_status == "residence_permit" else (adult.months_in_france or 0) / 12
     situation = {
-        "individus": {"p": {"nationalite": {"2026-11": nationality}, "duree_possession_titre_sejour": {"2026-11": years}}},
+        "individus": {
+            "p": {"nationalite": {"2026-11": nationality}, "duree_possession_titre_sejour": {"2026-11": years}}
+        },
         "familles": {"f": {"parents": ["p"]}},
         "foyers_fiscaux": {"t": {"declarants": ["p"]}},
         "menages": {"m": {"personne_de_reference": ["p"]}},
