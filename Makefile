@@ -74,7 +74,7 @@ format: install
 
 # Extract strings and compile catalogues (French is the complete one).
 messages: install
-	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=tests --ignore=scripts --ignore=bench --ignore=build --no-obsolete
+	$(PY) manage.py makemessages -l fr -l ro -l bg -l ar -l prs -l ps -l uk --ignore=.venv --ignore=var --ignore=tests --ignore=scripts --ignore=bench --ignore=build --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 stop-db:

@@ -112,3 +112,14 @@ def test_reasons_are_filled_with_the_answers():
     assert result.status == "not_eligible"
     assert "2 years" in result.reasons[0]
     assert "{" not in " ".join(result.reasons)
+
+
+def test_the_fact_names_are_the_facts_computed():
+    from datetime import date
+
+    from maillage.rights.facts import FACT_NAMES, household_facts
+
+    answers = Answers.model_validate(
+        {"department": "59", "household": {"adults": [{"age": 30, "residence_status": "french"}]}, "housing": "hosted"}
+    )
+    assert set(household_facts(answers, date(2026, 11, 1))) == FACT_NAMES
