@@ -271,6 +271,8 @@ RIGHTS_API_RATE = os.environ.get("MAILLAGE_RIGHTS_API_RATE", "30/m")
 # Amounts from OpenFisca-France (off: eligibility only, no amount; the tests turn it off
 # where amounts do not matter, to save time).
 RIGHTS_OPENFISCA = env_bool("MAILLAGE_RIGHTS_OPENFISCA", True)
+# OpenFisca-France's parsed parameters are kept here between processes (empty: not kept).
+RIGHTS_OPENFISCA_CACHE_DIR = os.environ.get("MAILLAGE_RIGHTS_OPENFISCA_CACHE_DIR", str(BASE_DIR / "var" / "cache"))
 
 # --- Cache (rate limits): in PostgreSQL, shared by every worker process ------------------
 CACHES = {
