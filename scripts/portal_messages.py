@@ -43,7 +43,10 @@ def main() -> None:
     lang, every = sys.argv[1], "--all" in sys.argv
     for entry in portal_entries(catalogue(lang)):
         if every or needs_work(entry):
-            print(f"{entry.occurrences[0][0]}\t{entry.msgid!r}" + (f"\tplural={entry.msgid_plural!r}" if entry.msgid_plural else ""))
+            print(
+                f"{entry.occurrences[0][0]}\t{entry.msgid!r}"
+                + (f"\tplural={entry.msgid_plural!r}" if entry.msgid_plural else "")
+            )
 
 
 if __name__ == "__main__":

@@ -40,4 +40,7 @@ def test_placeholders_survive_translation():
     for lang in ["fr", *OTHER_LANGUAGES]:
         for entry in portal_messages.portal_entries(portal_messages.catalogue(lang)):
             if entry.translated() and not entry.msgid_plural:
-                assert sorted(pattern.findall(entry.msgid)) == sorted(pattern.findall(entry.msgstr)), (lang, entry.msgid)
+                assert sorted(pattern.findall(entry.msgid)) == sorted(pattern.findall(entry.msgstr)), (
+                    lang,
+                    entry.msgid,
+                )
