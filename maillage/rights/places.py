@@ -2,7 +2,8 @@
 
 A scheme names data·inclusion thématiques (and types) in its rule file; the services of the
 directory that are active, have one of these thématiques, and lie within ``RADIUS_KM`` of the
-commune's centroid are read at once, nearest first, then shared out: ``limit`` per scheme.
+commune's centroid are read at once (the nearest ``CANDIDATES``), then shared out: ``limit``
+per scheme, those sharing more of the scheme's thématiques first, then the nearest.
 """
 
 from __future__ import annotations
@@ -61,22 +62,21 @@ def attach_places(evaluation: Evaluation, *, limit: int = 3, commune_point: tupl
     rows = list(query)
     for result in evaluation.results:
         scheme_themes, scheme_types = wanted.get(result.scheme, (set(), set()))
-        chosen = []
+        scored = []
         for service_id, name, service_themes, km, types, address, structure_address, structure_name in rows:
-            if not scheme_themes.intersection(service_themes):
+            matching = len(scheme_themes.intersection(service_themes))
+            if not matching or (scheme_types and types and not scheme_types.intersection(types)):
                 continue
-            if scheme_types and types and not scheme_types.intersection(types):
-                continue
-            label = name if structure_name in ("", name) else f"{name} – {structure_name}"
-            chosen.append(
-                PlaceLink(
-                    id=service_id,
-                    name=label,
-                    distance_km=km,
-                    address=address or structure_address or "",
-                    url=reverse("directory:service_detail", args=[service_id]),
-                )
+            # The services sharing more of the scheme's thématiques first, then the nearest.
+            scored.append((-matching, km, service_id, name, address or structure_address or "", structure_name))
+        scored.sort(key=lambda row: (row[0], row[1], row[2]))
+        result.places = [
+            PlaceLink(
+                id=service_id,
+                name=name if structure_name in ("", name) else f"{name} – {structure_name}",
+                distance_km=km,
+                address=address,
+                url=reverse("directory:service_detail", args=[service_id]),
             )
-            if len(chosen) == limit:
-                break
-        result.places = chosen
+            for _score, km, service_id, name, address, structure_name in scored[:limit]
+        ]
