@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "maillage.organisations",
     "maillage.directory",
     "maillage.rights",
+    "maillage.pathways",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,15 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 DIRECTORY_STALE_DAYS = int(os.environ.get("MAILLAGE_DIRECTORY_STALE_DAYS", "183"))
 # Run uploaded imports in the request instead of the worker (dev and tests only).
 DIRECTORY_IMPORT_INLINE = False
+
+# --- Pathways (case management) ----------------------------------------------------------
+# Scanned documents of the cases: outside the static and media folders, never served directly.
+PATHWAYS_ATTACHMENTS_ROOT = os.environ.get("MAILLAGE_PATHWAYS_ATTACHMENTS_ROOT", str(BASE_DIR / "var" / "attachments"))
+PATHWAYS_ATTACHMENT_MAX_BYTES = int(os.environ.get("MAILLAGE_PATHWAYS_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024
+# A case without activity for this many days is anonymised by the daily job.
+PATHWAYS_RETENTION_DAYS = int(os.environ.get("MAILLAGE_PATHWAYS_RETENTION_DAYS", str(2 * 365)))
+# Residence documents expiring within this many days are shown as alerts.
+PATHWAYS_DOCUMENT_ALERT_DAYS = 60
 
 # --- Rights portal ---------------------------------------------------------------------
 # Requests per client address to POST /api/v1/rights/evaluate ("30/m", "500/h"…).

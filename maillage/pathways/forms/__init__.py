@@ -1,0 +1,1 @@
+"""Forms of Pathways, one module per area."""
