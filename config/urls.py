@@ -49,6 +49,7 @@ urlpatterns = [
     path("organisations/", include("maillage.organisations.urls")),
     path("audit/", include("maillage.audit.urls")),
     path("directory/", include("maillage.directory.urls")),
+    path("pathways/", include("maillage.pathways.urls")),
     # The public rights portal (French URL: it is printed on leaflets).
     path("droits/", include("maillage.rights.urls")),
     # Choosing a language is allowed before logging in.

@@ -366,7 +366,7 @@ class Attachment(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="attachments")
     entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     sensitivity = models.CharField(_("sensitivity"), max_length=10, choices=enums.Sensitivity.choices)
-    file = models.FileField(_("file"), storage=private_storage, upload_to="%Y/%m/")
+    file = models.FileField(_("file"), storage=private_storage, upload_to="%Y/%m/")  # type: ignore[arg-type]  # a lazy Storage
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

@@ -1,0 +1,1 @@
+"""Pages of Pathways, one module per area; each module has its ``urlpatterns`` (see ../urls.py)."""
