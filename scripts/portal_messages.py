@@ -23,6 +23,9 @@ PORTAL_SOURCES = (
     "maillage/templates/500.html",
     "maillage/templates/includes/",
     "config/settings/",
+    # The consent sheet is printed in the person's language.
+    "maillage/pathways/templates/pathways/consent/sheet.html",
+    "maillage/pathways/consent_texts.py",
 )
 UNREVIEWED = "Not reviewed by a human translator."
 

@@ -65,7 +65,7 @@ def test_home_visit_with_three_households_writes_each_journal_when_done(org: Any
     entries = JournalEntry.objects.filter(appointment=visit)
     assert entries.count() == 3
     assert {e.household_id for e in entries} == {h.pk for h in households}
-    assert all(e.sensitivity == "general" and "Home visit took place." in e.text for e in entries)
+    assert all(e.sensitivity == "general" and e.appointment_id == visit.pk and e.text for e in entries)
     assert all(e.occurred_on == timezone.localdate() - timedelta(days=1) for e in entries)
     assert all(h.last_activity_at > old for h in Household.objects.filter(pk__in=[h.pk for h in households]))
     visit.refresh_from_db()

@@ -266,7 +266,7 @@ def test_the_receiver_answers_through_the_page_and_the_sender_is_notified(
     referral.refresh_from_db()
     assert referral.status == "refused" and referral.refusal_reason == "Plus de place."
     assert referral.answered_at and referral.closed_at
-    assert Notification.objects.filter(user=sender, text__contains=f"#{referral.pk}").exists()
+    assert Notification.objects.filter(user=sender, url__contains=str(referral.pk)).exists()
     assert [m.to for m in mailoutbox] == [[sender.email]]
     assert "Plus de place" not in mailoutbox[0].body
 

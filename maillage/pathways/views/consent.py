@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 from maillage.audit.services import audit_read
 from maillage.core.forms import add_service_errors
 
-from ..enums import ConsentPurpose, Relation
+from ..consent_texts import purposes_explained
+from ..enums import Relation
 from ..forms.consent import SHEET_LANGUAGES, ConsentForm
 from ..models import Consent, Household, Person
 from ..permissions import CaseAccess, household_get_for
@@ -133,47 +134,11 @@ def consent_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     }
     with translation.override(language):
         context["bidi"] = translation.get_language_bidi()
-        context["purposes"] = _purposes_explained()
+        context["purposes"] = purposes_explained()
         body = render_to_string("pathways/consent/sheet.html", context, request=request)
     response = HttpResponse(body)
     response["Content-Language"] = language
     return response
-
-
-def _purposes_explained() -> list[tuple[str, str, str]]:
-    """(value, title, plain explanation) of each purpose, in the active language."""
-    return [
-        (
-            ConsentPurpose.FOLLOW_UP,
-            _("Follow-up by this organisation"),
-            _(
-                "The organisation writes down your situation, your needs and what is done with you, "
-                "so that the professionals who help you can follow your steps."
-            ),
-        ),
-        (
-            ConsentPurpose.SHARING,
-            _("Sharing with a partner organisation"),
-            _(
-                "When you agree, the organisation may send a named partner organisation the information "
-                "it needs to help you (for example for housing, work or health). You choose the partner, "
-                "and only what is useful is sent."
-            ),
-        ),
-        (
-            ConsentPurpose.SMS,
-            _("Contact by text message"),
-            _("The organisation may send you text messages, for example to remind you of an appointment."),
-        ),
-        (
-            ConsentPurpose.STATISTICS,
-            _("Anonymised statistics"),
-            _(
-                "Your situation may be counted in statistics without your name, so that nobody can know "
-                "it is you. They help to improve the help given to everyone."
-            ),
-        ),
-    ]
 
 
 urlpatterns = [
