@@ -41,6 +41,7 @@ demo: install
 	$(PY) manage.py load_territory
 	$(PY) manage.py demo_data
 	$(PY) manage.py demo_directory
+	$(PY) manage.py demo_pathways
 	@echo ""
 	@echo "Maillage is served on http://$(HOST):$(PORT)/ (Ctrl+C to stop; 'make stop-db' stops the embedded database)."
 	$(PY) manage.py runserver $(HOST):$(PORT)

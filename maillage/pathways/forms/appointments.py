@@ -85,7 +85,9 @@ class CalendarForm(forms.Form):
 
     user = AssigneeChoiceField(label=_("Referent"), queryset=None, required=False, empty_label=_("Me"))
     team = forms.TypedChoiceField(label=_("or the whole team of"), choices=(), coerce=int, required=False)
-    week = forms.DateField(label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    week = forms.DateField(
+        label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args: Any, colleagues: QuerySet, teams: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

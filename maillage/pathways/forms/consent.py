@@ -38,7 +38,9 @@ class ConsentForm(forms.Form):
         help_text=_("The language in which the purpose was explained to the person."),
     )
     given_on = forms.DateField(
-        label=_("Given on"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Given on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
 
     def __init__(self, *args: Any, household: Household, persons: list[Person], **kwargs: Any) -> None:

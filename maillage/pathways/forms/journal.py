@@ -39,7 +39,7 @@ def _file_help() -> str:
 
 class JournalEntryForm(forms.Form):
     occurred_on = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=timezone.localdate
     )
     sensitivity = forms.ChoiceField(
         label=_("Sensitivity"),

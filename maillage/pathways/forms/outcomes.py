@@ -18,7 +18,7 @@ class OutcomeForm(forms.Form):
     person = PersonChoiceField(
         label=_("Person"), queryset=Person.objects.none(), required=False, empty_label=_("The household")
     )
-    achieved_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    achieved_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     detail = forms.CharField(
         label=_("Detail"),
         required=False,
@@ -49,7 +49,9 @@ class FollowUpForm(forms.Form):
         required=False,
     )
     done_on = forms.DateField(
-        label=_("Date of the follow-up"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Date of the follow-up"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
 
     def clean(self) -> dict[str, Any]:
