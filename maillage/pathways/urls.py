@@ -6,7 +6,7 @@ Names used across areas (keep them stable): ``caseload``, ``household_create``,
 ``journal`` (pk), ``outcomes`` (pk), ``privacy`` (pk), ``transfer`` (pk), ``notifications``.
 """
 
-from .views import appointments, consent, gdpr, households, journal, outcomes, plans, referrals
+from .views import appointments, consent, gdpr, households, journal, outcomes, plans, referrals, rights
 
 app_name = "pathways"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     *journal.urlpatterns,
     *outcomes.urlpatterns,
     *gdpr.urlpatterns,
+    *rights.urlpatterns,
 ]

@@ -103,10 +103,18 @@ def evaluation_email_send(*, to: str, link: str, evaluation: Evaluation, lang: s
         )
 
 
-def pathways_attach_url(evaluation_token: str) -> str | None:
-    """Where a mediator attaches a saved result to a household they follow.
+def pathways_attach_url(*, token: str = "", saved_token: str = "") -> str | None:
+    """Where a mediator attaches this result to a household they follow (Pathways).
 
-    The Pathways module will provide this; until then the button is not shown and the
-    mediator saves or prints the result. Return the URL of the attach page to show it.
+    The link carries the questionnaire's encrypted state (``s``) or the saved result's token
+    (``r``); the Pathways page evaluates the answers again and writes the summary in the
+    household's journal (``pathways.views.rights``).
     """
-    return None
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    if not (token or saved_token):
+        return None
+    query = {"r": saved_token} if saved_token else {"s": token}
+    return f"{reverse('pathways:rights_attach')}?{urlencode(query)}"

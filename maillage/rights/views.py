@@ -493,7 +493,9 @@ def _checked_answers(request: HttpRequest) -> tuple[Answers, str] | HttpResponse
 def _result_context(
     request: HttpRequest, evaluation: Evaluation, *, token: str = "", saved_token: str = "", **extra: Any
 ) -> dict[str, Any]:
-    attach = services.pathways_attach_url(saved_token or token) if request.user.is_authenticated else None
+    attach = (
+        services.pathways_attach_url(token=token, saved_token=saved_token) if request.user.is_authenticated else None
+    )
     return _context(
         request,
         evaluation=evaluation,
