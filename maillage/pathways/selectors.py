@@ -102,7 +102,7 @@ def caseload(user: Any, filters: CaseloadFilters | None = None) -> QuerySet[Hous
 
     Annotations: ``ref_first_name``/``ref_last_name`` (the reference person), ``members_count``,
     ``alerts_count`` (documents expired or expiring soon), ``is_ours`` (1 for the user's own
-    organisations, 0 for a case shared by a referral), ``identity_shared``.
+    organisations, 0 for a case shared by a referral), ``identity_shared``, ``contacts_shared``.
     """
     filters = filters or CaseloadFilters()
     owned = _owned(user)
@@ -134,6 +134,7 @@ def caseload(user: Any, filters: CaseloadFilters | None = None) -> QuerySet[Hous
             alerts_count=Coalesce(Subquery(alerts, output_field=IntegerField()), 0),
             is_ours=Case(When(organisation_id__in=owned or [0], then=Value(1)), default=Value(0)),
             identity_shared=_shared_with_user(user, SharedItem.IDENTITY),
+            contacts_shared=_shared_with_user(user, SharedItem.CONTACTS),
         )
     )
     if filters.mine:

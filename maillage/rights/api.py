@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Literal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Query, Router, Schema
@@ -105,4 +104,4 @@ def evaluate(request: HttpRequest, payload: Answers, params: Query[LangQuery]) -
         }
 
 
-__all__ = ["router", "ValidationError"]
+__all__ = ["router"]

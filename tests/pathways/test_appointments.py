@@ -19,7 +19,6 @@ from maillage.pathways.models import Appointment, Household, JournalEntry
 from maillage.pathways.services import appointments as services
 from tests.organisations.factories import OrganisationFactory, member
 from tests.pathways.factories import AppointmentFactory, HouseholdFactory, JournalEntryFactory, PersonFactory
-from tests.pathways.test_plans import case_nav_stub  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -282,3 +281,37 @@ def test_rhythm_lists_households_not_seen(client: Any, django_assert_num_queries
     with django_assert_num_queries(8):
         response = client.get(url, {"days": "7"})
     assert len(response.context["rows"]) == 14
+
+
+# --- Households moved to another organisation --------------------------------------------
+
+
+def test_appointments_are_limited_to_the_household_s_current_organisation(client: Any, org: Any, pro: Any) -> None:
+    household = HouseholdFactory(organisation=org, name="Famille Ionescu-Transférée")
+    neighbour = HouseholdFactory(organisation=org, name="Famille Voisine")
+    old_visit = _visit(org, pro, [household, neighbour], starts_at=_at(1), ends_at=_at(1, 12))
+    new_org = OrganisationFactory()
+    Household.objects.filter(pk=household.pk).update(organisation=new_org)
+    new_pro = member(Role.PROFESSIONAL, new_org)
+    client.force_login(new_pro)
+    # The new organisation does not see the former organisation's agenda, nor can it close it.
+    response = client.get(reverse("pathways:household_appointments", args=[household.pk]))
+    assert response.status_code == 200
+    assert old_visit not in response.context["upcoming"] + response.context["past"]
+    assert "Famille Voisine" not in response.content.decode()
+    status_url = reverse("pathways:appointment_status", args=[household.pk, old_visit.pk])
+    assert client.post(status_url, {"status": "cancelled"}).status_code == 404
+    old_visit.refresh_from_db()
+    assert old_visit.status == "planned"
+    # The former organisation keeps its appointment, without the name of the household gone.
+    client.force_login(pro)
+    monday = timezone.localdate() + timedelta(days=1)
+    for url in (
+        reverse("pathways:calendar") + f"?week={monday.isoformat()}",
+        reverse("pathways:next_steps"),
+        reverse("pathways:household_appointments", args=[neighbour.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert "Famille Voisine" in page, url
+        assert "Ionescu" not in page, url
+        assert f"Household #{household.pk}" in page, url

@@ -65,27 +65,6 @@ def private_root(settings: Any, tmp_path: Any) -> Any:
     pathways_models.private_storage._wrapped = empty
 
 
-@pytest.fixture(autouse=True)
-def case_nav(settings: Any, tmp_path: Any) -> None:
-    """The shared case header (owned by the households area): a stub while it does not exist."""
-    ensure_case_nav(settings, tmp_path)
-
-
-def ensure_case_nav(settings: Any, tmp_path: Any) -> None:
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
-    try:
-        get_template("pathways/includes/case_nav.html")
-    except TemplateDoesNotExist:
-        folder = tmp_path / "templates" / "pathways" / "includes"
-        folder.mkdir(parents=True)
-        (folder / "case_nav.html").write_text("<h1>Household #{{ household.pk }}</h1>")
-        templates = [dict(t) for t in settings.TEMPLATES]
-        templates[0]["DIRS"] = [*templates[0].get("DIRS", []), str(tmp_path / "templates")]
-        settings.TEMPLATES = templates
-
-
 @pytest.fixture
 def household() -> Household:
     household = HouseholdFactory()

@@ -23,14 +23,8 @@ from maillage.territory.models import Commune
 from tests.conftest import verified_login
 from tests.organisations.factories import OrganisationFactory, member
 from tests.pathways.factories import HouseholdFactory, OutcomeFactory, PersonFactory, ReferralFactory, consent_sharing
-from tests.pathways.test_journal import ensure_case_nav
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def case_nav(settings: Any, tmp_path: Any) -> None:
-    ensure_case_nav(settings, tmp_path)
 
 
 @pytest.fixture
@@ -172,6 +166,19 @@ def test_lost_contact_and_bad_dates(household: Household) -> None:
     follow_up_record(actor=user, follow_up=item, status="lost")
     item.refresh_from_db()
     assert (item.status, item.situation) == ("lost", "unknown")
+
+
+def test_a_follow_up_already_recorded_cannot_be_recorded_again(household: Household) -> None:
+    outcome = make_outcome(household)
+    user = member(Role.PROFESSIONAL, household.organisation)
+    item = outcome.follow_ups.get(months=3)
+    follow_up_record(actor=user, follow_up=item, status="done", situation="improved")
+    with pytest.raises(ValidationError) as exc:
+        follow_up_record(actor=user, follow_up=item, status="lost")
+    assert exc.value.messages == ["This follow-up has already been recorded."]
+    item.refresh_from_db()
+    assert (item.status, item.situation) == ("done", "improved")
+    assert AuditEntry.objects.filter(action=AuditAction.UPDATE, object_id=str(item.pk)).count() == 1
 
 
 def test_a_volunteer_cannot_record_a_follow_up(client: Any, household: Household) -> None:

@@ -31,23 +31,6 @@ from tests.pathways.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def case_nav_stub(settings: Any, tmp_path: Any) -> None:
-    """Until the shared case header exists (households area), render a stub in its place."""
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
-    try:
-        get_template("pathways/includes/case_nav.html")
-    except TemplateDoesNotExist:
-        stub = tmp_path / "pathways" / "includes" / "case_nav.html"
-        stub.parent.mkdir(parents=True)
-        stub.write_text("<h1>{{ household.name }}</h1>")
-        templates = [dict(settings.TEMPLATES[0])]
-        templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
-        settings.TEMPLATES = templates
-
-
 @pytest.fixture
 def org() -> Any:
     return OrganisationFactory()
@@ -315,3 +298,41 @@ def test_plan_page_query_count_and_edit_pages(
         assert client.get(page).status_code == 200, page
     other = HouseholdFactory(organisation=household.organisation)
     assert client.get(reverse("pathways:plan_goal_edit", args=[other.pk, goal.pk])).status_code == 404
+
+
+def test_plan_page_hides_person_names_without_identity_shared(client: Any, household: Any) -> None:
+    person = PersonFactory(household=household, first_name="Zenobia", last_name="Quillard")
+    NeedFactory(household=household, person=person, domain="health", level=3)
+    GoalFactory(household=household, person=person, title="Ouvrir les droits AME")
+    partner_org = OrganisationFactory()
+    consent_sharing(household, partner_org)
+    referral = ReferralFactory(household=household, to_organisation=partner_org, shared=["needs", "plan"])
+    client.force_login(member(Role.PROFESSIONAL, partner_org))
+    url = reverse("pathways:plan", args=[household.pk])
+    response = client.get(url)
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["show_persons"] is False
+    assert "Ouvrir les droits AME" in page
+    assert "Zenobia" not in page and "Quillard" not in page
+    referral.shared = ["identity", "needs", "plan"]
+    referral.save()
+    page = client.get(url).content.decode()
+    assert "Zenobia" in page and "Quillard" in page
+
+
+def test_plan_edits_without_a_version_are_refused(client: Any, household: Any, pro: Any) -> None:
+    goal = GoalFactory(household=household, title="Accéder à un logement")
+    action = services.action_create(actor=pro, goal=goal, title="Demande SIAO")
+    client.force_login(pro)
+    goal_edit = reverse("pathways:plan_goal_edit", args=[household.pk, goal.pk])
+    response = client.post(goal_edit, {"domain": "housing", "title": "Logement", "status": "open"})
+    assert response.status_code == 200 and response.context["form"].errors.get("version")
+    response = client.post(goal_edit, {"domain": "housing", "title": "Logement", "status": "open", "version": "0"})
+    assert response.context["form"].errors.get("version")
+    goal.refresh_from_db()
+    assert goal.title == "Accéder à un logement" and goal.version == 1
+    action_edit = reverse("pathways:plan_action_edit", args=[household.pk, action.pk])
+    response = client.post(action_edit, {"title": "Demande SIAO urgente", "status": "todo"})
+    assert response.status_code == 200 and response.context["form"].errors.get("version")
+    action.refresh_from_db()
+    assert action.title == "Demande SIAO" and action.version == 1

@@ -225,6 +225,11 @@ def test_the_household_referrals_list_shows_history_and_delays(
 
 def test_the_receiver_sees_only_the_shared_items(client, household, sender, service, partner, receiver):
     consent_sharing(household, partner)
+    ResidenceDocumentFactory(
+        person=household.members.get(first_name="Florica"),
+        kind="asylum_certificate",
+        reference="AS-424242-ZQ",
+    )
     referral = _send(sender, household, service, shared=(SharedItem.IDENTITY,))
     client.force_login(receiver)
     response = client.get(reverse("pathways:referral_detail", args=[referral.pk]))
@@ -233,7 +238,9 @@ def test_the_receiver_sees_only_the_shared_items(client, household, sender, serv
     assert "Florica" in page and "Besoin d&#x27;un emploi." in page
     assert "RO-998877" not in page and "Identity card" not in page and "Carte" not in page
     assert response.context["items"] == ["identity"]
-    assert "documents" not in response.context["shared"] or not response.context["shared"].get("documents")
+    # The documents are not shared: neither their number nor their kind is on the page.
+    assert "AS-424242-ZQ" not in page
+    assert "Asylum application" not in page and "Attestation de demande" not in page
     assert AuditEntry.objects.filter(action="read", object_id=str(household.pk), actor=receiver).exists()
 
 
@@ -437,3 +444,20 @@ def test_the_notifications_page_lists_and_marks_read(client, household, sender, 
     client.post(url, {"notification": [mine.pk]})
     mine.refresh_from_db()
     assert mine.read_at is None
+
+
+def test_after_a_transfer_the_sender_no_longer_sees_the_household_name(client, household, sender, service, partner):
+    consent_sharing(household, partner)
+    referral = _send(sender, household, service)
+    client.force_login(sender)
+    url = reverse("pathways:referral_detail", args=[referral.pk])
+    assert "Famille Dumitru" in client.get(url).content.decode()
+    reads = AuditEntry.objects.filter(action="read", object_id=str(household.pk), actor=sender)
+    assert reads.count() == 1
+    HouseholdFactory._meta.model.objects.filter(pk=household.pk).update(organisation=OrganisationFactory())
+    response = client.get(url)
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["show_household"] is False
+    assert "Famille Dumitru" not in page and f"Household #{household.pk}" in page
+    assert not any(name in page for name in SECRET_NAMES)
+    assert reads.count() == 1  # the case is not seen any more: no read recorded

@@ -74,3 +74,10 @@ def test_the_state_link_of_the_questionnaire_works_too(client):
 
     token = state.encode({})  # an empty questionnaire: not valid answers
     assert client.get(rights_services.pathways_attach_url(token=token)).status_code == 404
+
+
+def test_an_outdated_saved_result_is_404(client):
+    verified_login(client, member(Role.PROFESSIONAL))
+    saved, token = rights_services.saved_evaluation_create(answers=Answers.model_validate(ANSWERS), lang="en")
+    type(saved).objects.filter(pk=saved.pk).update(answers={**ANSWERS, "housing": "a-value-of-an-older-version"})
+    assert client.get(rights_services.pathways_attach_url(saved_token=token)).status_code == 404

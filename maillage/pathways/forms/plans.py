@@ -40,9 +40,11 @@ class NeedAssessmentForm(forms.Form):
     )
     assessed_on = forms.DateField(label=_("Assessed on"), widget=DateInput())
 
-    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = household_persons(household)  # type: ignore[attr-defined]
+        if creating:  # a new goal has no version yet; an update must send the one it read
+            del self.fields["version"]
         level_choices = [("", _("Not assessed")), *[(str(v), label) for v, label in NeedLevel.choices]]
         for domain, label in Domain.choices:
             self.fields[f"level_{domain}"] = forms.TypedChoiceField(
@@ -81,11 +83,13 @@ class GoalForm(forms.Form):
     )
     due_on = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices, initial=GoalStatus.OPEN)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=True, min_value=1)
 
-    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = household_persons(household)  # type: ignore[attr-defined]
+        if creating:  # a new goal has no version yet; an update must send the one it read
+            del self.fields["version"]
 
     def service_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
@@ -124,11 +128,13 @@ class ActionForm(forms.Form):
     done_on = forms.DateField(
         label=_("Done on"), required=False, widget=DateInput(), help_text=_("Today if left empty.")
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=True, min_value=1)
 
-    def __init__(self, *args: Any, assignees: QuerySet, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assignees: QuerySet, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignees  # type: ignore[attr-defined]
+        if creating:  # a new action has no version yet; an update must send the one it read
+            del self.fields["version"]
 
     def service_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}

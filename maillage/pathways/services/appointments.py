@@ -134,6 +134,7 @@ def appointment_update_status(*, actor: Any, appointment: Appointment, status: s
         raise ValidationError({"status": _("An appointment that has not started yet cannot have taken place.")})
     previous = appointment.status
     appointment.status = status
+    appointment.full_clean()
     appointment.save(update_fields=["status"])
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=appointment, changes={"status": [previous, status]})
     households = list(appointment.households.all())

@@ -85,6 +85,10 @@ SENSITIVE = frozenset(
         "notes",
         "reference",
         "note",
+        "residence_status",
+        "sex",
+        "languages",
+        "french_level",
     }
 )
 MIN_BIRTH_YEAR = 1900
@@ -363,19 +367,22 @@ def household_merge(*, actor: Any, kept: Household, other: Household, expected_v
     already = through.objects.filter(household_id=kept_l.pk).values("appointment_id")
     through.objects.filter(household_id=other_l.pk, appointment_id__in=already).delete()
     moved["appointments"] = _move(through.objects.filter(household_id=other_l.pk), household_id=kept_l.pk)
+    previous_status = other_l.status
     other_l.status = HouseholdStatus.MERGED
     other_l.merged_into = kept_l
     other_l.closed_at = timezone.now()
     other_l.full_clean()
     other_l.save(update_fields=["status", "merged_into", "closed_at"])
     Household.objects.filter(pk=other_l.pk).update(version=other_l.version + 1)
-    JournalEntry.objects.create(
+    entry = JournalEntry(
         household=kept_l,
         organisation_id=kept_l.organisation_id,
         author=actor if getattr(actor, "is_authenticated", False) else None,
         sensitivity=Sensitivity.GENERAL,
         text=_("Merged from household #%(pk)s.") % {"pk": other_l.pk},
     )
+    entry.full_clean()
+    entry.save()
     household_touch(kept_l)
     audit_record(
         actor=actor,
@@ -388,7 +395,7 @@ def household_merge(*, actor: Any, kept: Household, other: Household, expected_v
         actor=actor,
         action=AuditAction.UPDATE,
         obj=other_l,
-        changes={"status": [HouseholdStatus.OPEN, HouseholdStatus.MERGED], "merged_into": [None, str(kept_l.pk)]},
+        changes={"status": [previous_status, HouseholdStatus.MERGED], "merged_into": [None, str(kept_l.pk)]},
         reason="household merge",
     )
     kept.version = kept_l.version

@@ -108,6 +108,8 @@ def follow_up_record(
     follow_up = FollowUp.objects.select_for_update().select_related("outcome__household").get(pk=follow_up.pk)
     household = follow_up.outcome.household
     _editable(actor, household)
+    if follow_up.status != enums.FollowUpStatus.SCHEDULED:
+        raise ValidationError(_("This follow-up has already been recorded."))
     before = {"status": follow_up.status, "situation": follow_up.situation, "done_on": follow_up.done_on}
     errors: dict[str, str] = {}
     done_on = done_on or timezone.localdate()

@@ -160,7 +160,7 @@ def transfer_answer(*, actor: Any, transfer: Transfer, accept: bool) -> Transfer
         household.full_clean()
         household.save(update_fields=["organisation", "referent", "updated_at", "version"])
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=household, changes=changes, reason="transfer")
-        JournalEntry.objects.create(
+        entry = JournalEntry(
             household=household,
             organisation_id=locked.to_organisation_id,
             author=actor if getattr(actor, "is_authenticated", False) else None,
@@ -168,6 +168,8 @@ def transfer_answer(*, actor: Any, transfer: Transfer, accept: bool) -> Transfer
             occurred_on=timezone.localdate(now),
             text=_("Transferred from organisation %(organisation)s.") % {"organisation": locked.from_organisation.name},
         )
+        entry.full_clean()
+        entry.save()
         household_touch(household)
     # Both sides are told: the former organisation (the requester, the former referent) and the new one.
     former = _users([locked.requested_by_id, former_referent])

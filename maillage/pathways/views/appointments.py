@@ -121,7 +121,9 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     audit_read(actor=request.user, obj=household, reason="appointments")
     appointments = list(
-        household.appointments.prefetch_related(_households_prefetch(), _staff_prefetch()).order_by("-starts_at", "-pk")
+        household.appointments.filter(organisation_id=household.organisation_id)
+        .prefetch_related(_households_prefetch(), _staff_prefetch())
+        .order_by("-starts_at", "-pk")
     )
     now = timezone.now()
     return render(
@@ -136,6 +138,7 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
             "past": [a for a in appointments if a.status != AppointmentStatus.PLANNED],
             "status_form": AppointmentStatusForm() if case.can_edit else None,
             "now": now,
+            "my_orgs": list(access_for(request.user).roles_by_org),
         },
     )
 
@@ -143,7 +146,9 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def appointment_status(request: HttpRequest, pk: int, appointment_pk: int) -> HttpResponse:
     household, _case = household_get_for(request.user, pk, edit=True)
-    appointment = get_object_or_404(Appointment, pk=appointment_pk, households=household)
+    appointment = get_object_or_404(
+        Appointment, pk=appointment_pk, households=household, organisation_id=household.organisation_id
+    )
     form = AppointmentStatusForm(request.POST)
     if form.is_valid():
         try:
@@ -199,6 +204,7 @@ def _calendar_scope(request: HttpRequest, *, weeks: int = 1) -> dict[str, Any]:
         "team_name": team_name,
         "monday": monday,
         "events": events,
+        "my_orgs": orgs,
     }
 
 

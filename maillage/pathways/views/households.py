@@ -75,7 +75,7 @@ def _case_context(household: Household, case: CaseAccess, active: str) -> dict[s
     return {"household": household, "case": case, "active": active}
 
 
-def _conflict_or_errors(request: HttpRequest, form: Any, error: ValidationError) -> None:
+def _conflict_or_errors(form: Any, error: ValidationError) -> None:
     add_service_errors(form, error, {"commune": "commune_code"})
 
 
@@ -115,6 +115,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.caseload(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     for household in page:
         household.show_identity = bool(household.is_ours or household.identity_shared)  # type: ignore[attr-defined]
+        household.show_place = bool(household.is_ours or household.contacts_shared)  # type: ignore[attr-defined]
     return render(
         request,
         "pathways/households/caseload.html",
@@ -161,7 +162,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _conflict_or_errors(request, form, error)
+                _conflict_or_errors(form, error)
             else:
                 messages.success(request, _("The household was created."))
                 return redirect("pathways:household_detail", household.pk)
@@ -212,7 +213,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.household_data(),
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The household was saved."))
             return redirect("pathways:household_detail", household.pk)
@@ -237,7 +238,7 @@ def person_create(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.person_data(),
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The member was added."))
             return redirect("pathways:household_detail", household.pk)
@@ -260,7 +261,7 @@ def person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
                 actor=request.user, person=person, expected_version=form.cleaned_data["version"], **form.person_data()
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The person was saved."))
             return redirect("pathways:household_detail", household.pk)
@@ -286,7 +287,7 @@ def document_create(request: HttpRequest, pk: int, person_pk: int) -> HttpRespon
                 **form.document_data(),
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The document was added."))
             return redirect("pathways:household_detail", household.pk)
@@ -317,7 +318,7 @@ def document_edit(request: HttpRequest, pk: int, document_pk: int) -> HttpRespon
                 **form.document_data(),
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The document was saved."))
             return redirect("pathways:household_detail", household.pk)
@@ -346,7 +347,7 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
                 actor=request.user, document=document, expected_version=form.cleaned_data["version"]
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The document was deleted."))
             return redirect("pathways:household_detail", household.pk)
@@ -379,7 +380,7 @@ def household_merge(request: HttpRequest, pk: int) -> HttpResponse:
                     expected_version=form.cleaned_data["version"],
                 )
             except ValidationError as error:
-                _conflict_or_errors(request, form, error)
+                _conflict_or_errors(form, error)
             else:
                 messages.success(request, _("Household #%(other)s was merged into this one.") % {"other": other.pk})
                 return redirect("pathways:household_detail", household.pk)
@@ -410,7 +411,7 @@ def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            _conflict_or_errors(request, form, error)
+            _conflict_or_errors(form, error)
         else:
             messages.success(request, _("The two records of this person were merged."))
             return redirect("pathways:household_detail", household.pk)

@@ -104,6 +104,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
             "active": "plan",
             "sees_needs": sees_needs,
             "sees_plan": sees_plan,
+            "show_persons": case.sees(SharedItem.IDENTITY),
             "latest": latest,
             "history": history,
             "goals": goals,
@@ -145,7 +146,7 @@ def _conflict_form(form_class: type, request: HttpRequest, current: Any, error: 
 
 def goal_create(request: HttpRequest, pk: int) -> HttpResponse:
     household, case = household_get_for(request.user, pk, edit=True)
-    form = GoalForm(request.POST or None, household=household)
+    form = GoalForm(request.POST or None, household=household, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.goal_create(actor=request.user, household=household, **form.service_kwargs())
@@ -193,7 +194,9 @@ def action_create(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     household, case = household_get_for(request.user, pk, edit=True)
     goal = get_object_or_404(Goal, pk=goal_pk, household=household)
     goal.household = household
-    form = ActionForm(request.POST or None, assignees=_assignees(household), initial={"assignee": request.user.pk})
+    form = ActionForm(
+        request.POST or None, assignees=_assignees(household), initial={"assignee": request.user.pk}, creating=True
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.action_create(actor=request.user, goal=goal, **form.service_kwargs())
@@ -296,7 +299,9 @@ def next_steps(request: HttpRequest) -> HttpResponse:
             starts_at__gte=start,
             starts_at__lt=start + timedelta(days=7),
         )
-        .prefetch_related(Prefetch("households", queryset=Household.objects.only("pk", "name").order_by("pk")))
+        .prefetch_related(
+            Prefetch("households", queryset=Household.objects.only("pk", "name", "organisation_id").order_by("pk"))
+        )
         .order_by("starts_at", "pk")
     )
     return render(
@@ -311,6 +316,7 @@ def next_steps(request: HttpRequest) -> HttpResponse:
             "truncated": len(actions) >= NEXT_STEPS_LIMIT,
             "appointments": appointments,
             "today": today,
+            "my_orgs": orgs,
         },
     )
 

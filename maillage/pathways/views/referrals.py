@@ -246,7 +246,9 @@ def _render_detail(
         ]
     events = list(referral.events.select_related("by").order_by("at", "pk"))
     _with_delay_labels([referral])
-    if sender or sharing:
+    # The name of the household only to its organisation (it may have been transferred since).
+    show_household = sender and household.organisation_id in access_for(request.user).roles_by_org
+    if show_household or sharing:
         audit_read(actor=request.user, obj=household, reason=f"referral #{referral.pk}")
     return render(
         request,
@@ -256,6 +258,7 @@ def _render_detail(
             "household": household,
             "receiver": receiver,
             "sender": sender,
+            "show_household": show_household,
             "sharing": sharing,
             "sharing_status": referral.status in REFERRAL_SHARING_STATUSES,
             "items": items,

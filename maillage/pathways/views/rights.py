@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,7 +42,10 @@ def _answers(request: HttpRequest) -> Answers:
         saved = rights_services.saved_evaluation_get(saved_token)
         if saved is None:
             raise Http404
-        return Answers.model_validate(saved.answers)
+        try:
+            return Answers.model_validate(saved.answers)
+        except pydantic.ValidationError:  # saved with an older questionnaire
+            raise Http404 from None
     try:
         data = state.decode(token)
     except state.StateError:
