@@ -101,6 +101,12 @@ class Household(models.Model):
         return f"Household #{self.pk}"
 
 
+class PersonQuerySet(models.QuerySet):
+    def current(self) -> PersonQuerySet:
+        """Persons not merged into another one (a merged record stays only for the history)."""
+        return self.filter(merged_into__isnull=True)
+
+
 class Person(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
     relation = models.CharField(
@@ -132,6 +138,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Lower-case, accent-free names and aliases, for the duplicate check (services/households.py).
     search_names = models.TextField(default="", editable=False)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person")

@@ -179,7 +179,8 @@ def duplicate_candidates(
         TrigramWordSimilarity(q, "search_names") for q in queries
     ]
     qs = (
-        Person.objects.filter(household__in=identity_visible_households(user), merged_into__isnull=True)
+        Person.objects.current()
+        .filter(household__in=identity_visible_households(user))
         .annotate(name_score=Greatest(*scores) if len(scores) > 1 else scores[0])
         .filter(name_score__gte=DUPLICATE_NAME_THRESHOLD)
         .annotate(year=Coalesce(ExtractYear("birth_date"), F("birth_year"), output_field=IntegerField()))

@@ -105,16 +105,17 @@ def _text(lang: str, scheme_id: str, path: tuple[str, ...], english: str) -> str
     return node if isinstance(node, str) and node.strip() else english
 
 
-def _decide(scheme: rules_module.Scheme, facts: dict[str, Any], answers: Answers) -> tuple[rules_module.Rule, str]:
-    evaluator = EvalWithCompoundTypes(
+def _evaluator(facts: dict[str, Any], answers: Answers) -> EvalWithCompoundTypes:
+    """The conditions' evaluator for one household (shared by all its schemes)."""
+    return EvalWithCompoundTypes(
         names=facts,
-        functions={
-            "any_adult": lambda **kw: any_adult(answers, **kw),
-            "len": len,
-            "min": min,
-            "max": max,
-        },
+        functions={"any_adult": lambda **kw: any_adult(answers, **kw), "len": len, "min": min, "max": max},
     )
+
+
+def _decide(
+    scheme: rules_module.Scheme, facts: dict[str, Any], evaluator: EvalWithCompoundTypes
+) -> tuple[rules_module.Rule, str]:
     for rule in scheme.rules:
         try:
             holds = rule.when is None or bool(evaluator.eval(rule.when))
@@ -145,9 +146,10 @@ def evaluate_many(
     evaluations = []
     for answers, money in zip(batch, computed, strict=True):
         facts = household_facts(answers, as_of)
+        evaluator = _evaluator(facts, answers)
         results = []
         for scheme in schemes:
-            rule, status = _decide(scheme, facts, answers)
+            rule, status = _decide(scheme, facts, evaluator)
             reason_key = rule.id
             amount: float | None = None
             if scheme.openfisca and status == "eligible" and amounts:

@@ -60,7 +60,7 @@ class JournalEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["sensitivity"].choices = _sensitivity_choices(case)  # type: ignore[attr-defined]
         self.fields["sensitivity"].initial = Sensitivity.GENERAL
-        self.fields["person"].queryset = household.members.filter(merged_into__isnull=True).order_by("pk")  # type: ignore[attr-defined]
+        self.fields["person"].queryset = household.members.current().order_by("pk")  # type: ignore[attr-defined]
         self.fields["file"].help_text = _file_help()
         self.fields["file"].widget.attrs["accept"] = ACCEPT
 

@@ -28,7 +28,7 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = household.members.filter(merged_into__isnull=True).order_by("pk")  # type: ignore[attr-defined]
+        self.fields["person"].queryset = household.members.current().order_by("pk")  # type: ignore[attr-defined]
 
     def clean_achieved_on(self) -> Any:
         value = self.cleaned_data["achieved_on"]

@@ -26,7 +26,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 def household_persons(household: Household) -> QuerySet[Person]:
-    return household.members.filter(merged_into__isnull=True).order_by("pk")
+    return household.members.current().order_by("pk")
 
 
 class NeedAssessmentForm(forms.Form):

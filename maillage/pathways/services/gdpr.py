@@ -404,7 +404,7 @@ def household_anonymise(
     if locked.status == enums.HouseholdStatus.ANONYMISED:
         raise ValidationError(_("This household is already anonymised."))
     today = timezone.localdate(now) if timezone.is_aware(now) else now.date()
-    members = list(Person.objects.filter(household=locked, merged_into__isnull=True))
+    members = list(Person.objects.current().filter(household=locked))
     closed = locked.closed_at or now
     anonymised = AnonymisedCase(
         organisation_id=locked.organisation_id,

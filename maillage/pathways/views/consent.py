@@ -44,7 +44,8 @@ def _persons(household: Household) -> list[Person]:
         "withdrawn_on", "-given_on", "-pk"
     )
     return list(
-        Person.objects.filter(household=household, merged_into__isnull=True)
+        Person.objects.current()
+        .filter(household=household)
         .prefetch_related(Prefetch("consents", queryset=consents))
         .order_by("pk")
     )

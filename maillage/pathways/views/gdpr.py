@@ -54,7 +54,7 @@ def _url(name: str, *args: Any, default: str = "/") -> str:
 
 
 def _members(household: Household) -> list[Person]:
-    return list(household.members.filter(merged_into__isnull=True).order_by("pk"))
+    return list(household.members.current().order_by("pk"))
 
 
 # --- Who viewed this file ---------------------------------------------------------------------

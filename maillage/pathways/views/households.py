@@ -58,7 +58,7 @@ def _members(household: Household) -> list[Person]:
     today = timezone.localdate()
     order: dict[str, int] = {Relation.REFERENCE: 0, Relation.PARTNER: 1, Relation.CHILD: 3}
     persons = list(
-        household.members.filter(merged_into__isnull=True).prefetch_related(
+        household.members.current().prefetch_related(
             Prefetch("documents", queryset=ResidenceDocument.objects.order_by("expires_on", "pk"))
         )
     )
@@ -81,7 +81,7 @@ def _conflict_or_errors(form: Any, error: ValidationError) -> None:
 
 def _person_for(household: Household, person_pk: Any) -> Person:
     try:
-        return household.members.get(pk=int(person_pk), merged_into__isnull=True)
+        return household.members.current().get(pk=int(person_pk))
     except (Person.DoesNotExist, TypeError, ValueError):
         raise Http404 from None
 

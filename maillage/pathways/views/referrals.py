@@ -29,7 +29,7 @@ from maillage.organisations.permissions import access_for
 
 from ..enums import REFERRAL_SHARING_STATUSES, ReferralStatus, SharedItem
 from ..forms.referrals import ReferralSendForm, ReferralTransitionForm, ServiceFilterForm
-from ..models import Action, Goal, JournalEntry, Notification, Person, Referral, ReferralEvent, ResidenceDocument
+from ..models import Action, Goal, JournalEntry, Notification, Referral, ReferralEvent, ResidenceDocument
 from ..permissions import case_access, household_get_for
 from ..services.notifications import notification_mark_read, unread_count
 from ..services.referrals import (
@@ -200,7 +200,7 @@ def _shared_data(referral: Referral, items: list[str], classes: frozenset[str]) 
     household = referral.household
     data: dict[str, Any] = {}
     if {SharedItem.IDENTITY, SharedItem.CONTACTS, SharedItem.DOCUMENTS} & set(items):
-        persons = Person.objects.filter(household=household, merged_into__isnull=True).order_by("pk")
+        persons = household.members.current().order_by("pk")
         if SharedItem.DOCUMENTS in items:
             persons = persons.prefetch_related(
                 Prefetch("documents", queryset=ResidenceDocument.objects.order_by("expires_on", "pk"))
