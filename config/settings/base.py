@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "maillage.directory",
     "maillage.rights",
     "maillage.pathways",
+    "maillage.living_sites",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +275,11 @@ PATHWAYS_ATTACHMENT_MAX_BYTES = int(os.environ.get("MAILLAGE_PATHWAYS_ATTACHMENT
 PATHWAYS_RETENTION_DAYS = int(os.environ.get("MAILLAGE_PATHWAYS_RETENTION_DAYS", str(2 * 365)))
 # Residence documents expiring within this many days are shown as alerts.
 PATHWAYS_DOCUMENT_ALERT_DAYS = 60
+
+# --- Statistical disclosure ------------------------------------------------------------
+# Counts from 1 to this value minus one are hidden in every output that leaves the State
+# services (exports, partners' pages); see maillage/core/suppression.py.
+SMALL_CELL_THRESHOLD = int(os.environ.get("MAILLAGE_SMALL_CELL_THRESHOLD", "5"))
 
 # --- Rights portal ---------------------------------------------------------------------
 # Requests per client address to POST /api/v1/rights/evaluate ("30/m", "500/h"…).

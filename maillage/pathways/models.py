@@ -72,8 +72,16 @@ class Household(models.Model):
     domiciliation = models.CharField(
         _("domiciliation"), max_length=255, blank=True, help_text=_("Organisation giving the postal address, if any.")
     )
-    # Link to the Living sites module (issue 7) when it exists: a free reference until then.
-    living_site_ref = models.CharField(_("living site"), max_length=200, blank=True)
+    living_site = models.ForeignKey(
+        "living_sites.Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="households",
+        verbose_name=_("living site"),
+    )
+    # A free reference, from before the Living sites module or for a place it does not record.
+    living_site_ref = models.CharField(_("other living place"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -330,7 +338,15 @@ class Appointment(models.Model):
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"))
     location = models.CharField(_("place"), max_length=255, blank=True)
-    living_site_ref = models.CharField(_("living site"), max_length=200, blank=True)
+    living_site = models.ForeignKey(
+        "living_sites.Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("living site"),
+    )
+    living_site_ref = models.CharField(_("other living place"), max_length=200, blank=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="pathway_appointments", verbose_name=_("staff")
     )

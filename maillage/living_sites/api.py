@@ -1,0 +1,5 @@
+"""JSON API of the living sites (written by its area's owner)."""
+
+from ninja import Router
+
+router = Router(tags=["living sites"])

@@ -1,0 +1,10 @@
+"""Context of the site page for the area 'actions' (written by its owner)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def actions_context(user: Any, site: Any) -> dict[str, Any]:
+    """What the include `living_sites/includes/_actions.html` needs. A fixed number of queries."""
+    return {}

@@ -1,0 +1,10 @@
+"""Context of the site page for the area 'journal' (written by its owner)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def journal_context(user: Any, site: Any) -> dict[str, Any]:
+    """What the include `living_sites/includes/_journal.html` needs. A fixed number of queries."""
+    return {}
