@@ -5,6 +5,8 @@ ethnicity, and none may be added: nationalities and languages are counted, never
 to a person.
 """
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -129,7 +131,7 @@ SOLUTIONS_FOUND = frozenset(
 )
 
 # Age bands of minors, in the order of the forms, exports and charts: (field, label).
-AGE_BANDS: tuple[tuple[str, str], ...] = (
+AGE_BANDS: tuple[tuple[str, Any], ...] = (
     ("minors_0_3", _("0–3 years")),
     ("minors_3_6", _("3–6 years")),
     ("minors_6_12", _("6–12 years")),

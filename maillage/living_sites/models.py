@@ -20,8 +20,6 @@ from maillage.pathways.enums import Sensitivity
 
 from . import enums
 
-COUNT = {"null": True, "blank": True}
-
 
 class SiteQuerySet(models.QuerySet["Site"]):
     def open(self) -> SiteQuerySet:
@@ -113,20 +111,20 @@ class SiteUpdate(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="updates")
     observed_on = models.DateField(_("date of the observation"), default=timezone.localdate)
     source = models.CharField(_("origin of the figures"), max_length=20, choices=enums.FigureSource.choices)
-    people = models.PositiveIntegerField(_("people"), **COUNT)
-    households = models.PositiveIntegerField(_("households"), **COUNT)
-    minors = models.PositiveIntegerField(_("minors"), **COUNT)
-    minors_0_3 = models.PositiveIntegerField(_("minors aged 0–3"), **COUNT)
-    minors_3_6 = models.PositiveIntegerField(_("minors aged 3–6"), **COUNT)
-    minors_6_12 = models.PositiveIntegerField(_("minors aged 6–12"), **COUNT)
-    minors_12_16 = models.PositiveIntegerField(_("minors aged 12–16"), **COUNT)
-    minors_16_18 = models.PositiveIntegerField(_("minors aged 16–18"), **COUNT)
-    children_in_school = models.PositiveIntegerField(_("children in school"), **COUNT)
+    people = models.PositiveIntegerField(_("people"), null=True, blank=True)
+    households = models.PositiveIntegerField(_("households"), null=True, blank=True)
+    minors = models.PositiveIntegerField(_("minors"), null=True, blank=True)
+    minors_0_3 = models.PositiveIntegerField(_("minors aged 0–3"), null=True, blank=True)
+    minors_3_6 = models.PositiveIntegerField(_("minors aged 3–6"), null=True, blank=True)
+    minors_6_12 = models.PositiveIntegerField(_("minors aged 6–12"), null=True, blank=True)
+    minors_12_16 = models.PositiveIntegerField(_("minors aged 12–16"), null=True, blank=True)
+    minors_16_18 = models.PositiveIntegerField(_("minors aged 16–18"), null=True, blank=True)
+    children_in_school = models.PositiveIntegerField(_("children in school"), null=True, blank=True)
     nationalities = models.JSONField(_("nationalities (counts)"), default=dict, blank=True)
     languages = models.JSONField(_("languages (counts)"), default=dict, blank=True)
     # Living conditions; blank means "not assessed".
     water_access = models.CharField(_("water access"), max_length=10, choices=enums.WaterAccess.choices, blank=True)
-    water_distance_m = models.PositiveIntegerField(_("distance to water (metres)"), **COUNT)
+    water_distance_m = models.PositiveIntegerField(_("distance to water (metres)"), null=True, blank=True)
     water_continuity = models.CharField(
         _("water continuity"), max_length=15, choices=enums.WaterContinuity.choices, blank=True
     )
@@ -137,7 +135,7 @@ class SiteUpdate(models.Model):
         _("waste collection"), max_length=10, choices=enums.Regularity.choices, blank=True
     )
     pests = models.CharField(_("pests"), max_length=15, choices=enums.Pests.choices, blank=True)
-    fire_extinguishers = models.PositiveIntegerField(_("fire extinguishers"), **COUNT)
+    fire_extinguishers = models.PositiveIntegerField(_("fire extinguishers"), null=True, blank=True)
     fire_distances_ok = models.BooleanField(
         _("distances between dwellings respected"), null=True, blank=True, help_text=_("Fire prevention.")
     )

@@ -6,7 +6,7 @@ A site is seen by the members of the organisations working in its department
 | role                  | see | record update, journal | edit site, actions, closure | legal procedure |
 | --------------------- | --- | ---------------------- | --------------------------- | --------------- |
 | coordinator           | yes | yes                    | yes                         | yes             |
-| manager, professional | yes | yes                    | yes                         | State service or local authority |
+| manager, professional | yes | yes                    | yes                         | State service or local auth. |
 | volunteer / mediator  | yes | yes                    | no                          | no              |
 | partner (read-only)   | yes | no                     | no                          | no              |
 
