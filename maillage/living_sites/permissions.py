@@ -18,8 +18,9 @@ A site is seen by the members of the organisations working in its department
 - The households of a closure (references and solutions) are for the editors; the linked
   Pathways household's name is shown only if Pathways' own policy lets the user see it.
 - The households living on a site are listed through ``pathways.permissions.households_visible_to``.
-- Figures leaving the State services (exports, any page for a user who is not a member of a
-  State service) go through small-cell suppression (``core.suppression``).
+- Figures that leave the platform (CSV/XLSX exports, the API) go through small-cell suppression
+  (``core.suppression``) unless the user is a member (not read-only) of a State service
+  (``figures_suppressed``). Pages show the figures to those who may see the site.
 
 Views never decide themselves: they call ``site_get_for`` (404 for a forbidden site, exactly as
 for a missing one) and the ``can_*`` functions below.
@@ -183,5 +184,5 @@ def actions_visible_to(user: Any) -> QuerySet[SiteAction]:
 
 
 def figures_suppressed(user: Any) -> bool:
-    """Do figures shown to or exported by this user go through small-cell suppression?"""
+    """Do the figures this user exports (files, API) go through small-cell suppression?"""
     return not site_scope(user).state_service
