@@ -46,6 +46,7 @@ class SiteUpdateFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = SiteUpdate
+        skip_postgeneration_save = True
 
     site = factory.SubFactory(SiteFactory)
     observed_on = date(2026, 10, 1)

@@ -150,7 +150,7 @@ def site_create(*, actor: Any, data: dict[str, Any], may_set_procedure: bool = F
         site.department_id = site.commune.department_id
     if site.procedure == "":
         site.procedure = LegalProcedure.NONE
-    site.full_clean(exclude=["department", "latest_update"])
+    site.full_clean(exclude=["department", "latest_update", "created_by"])
     _check_site(site)
     with transaction.atomic():
         site.save()
@@ -175,7 +175,7 @@ def site_edit(
         for name, value in data.items():
             setattr(locked, name, value)
         locked.department_id = locked.commune.department_id
-        locked.full_clean(exclude=["department", "latest_update"])
+        locked.full_clean(exclude=["department", "latest_update", "created_by"])
         _check_site(locked)
         changes = diff(before, model_snapshot(locked, SITE_FIELDS))
         if changes:
@@ -226,8 +226,15 @@ def figures_errors(data: dict[str, Any]) -> dict[str, str]:
         ) % {"in_school": in_school, "minors": minors}
     for name in ("nationalities", "languages"):
         counts = data.get(name) or {}
+        # Countries: ISO 3166 alpha-2 ("RO"); languages: ISO 639-1 or 639-3 ("ro", "rom").
+        lengths = (2,) if name == "nationalities" else (2, 3)
         if not isinstance(counts, dict) or not all(
-            isinstance(k, str) and 2 <= len(k) <= 3 and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+            isinstance(k, str)
+            and len(k) in lengths
+            and k.isalpha()
+            and isinstance(v, int)
+            and not isinstance(v, bool)
+            and v >= 0
             for k, v in counts.items()
         ):
             errors[name] = _("Give counts by code, e.g. RO: 40, BG: 12.")
@@ -280,7 +287,11 @@ def site_update_record(
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
         update.save()
-        latest = SiteUpdate.objects.filter(pk=locked.latest_update_id).only("pk", "observed_on").first()
+        latest = (
+            SiteUpdate.objects.filter(pk=locked.latest_update_id).only("pk", "observed_on").first()
+            if locked.latest_update_id is not None
+            else None
+        )
         if latest is None or (latest.observed_on, latest.pk) <= (update.observed_on, update.pk):
             Site.objects.filter(pk=site.pk).update(latest_update=update, updated_at=timezone.now())
             site.latest_update = update

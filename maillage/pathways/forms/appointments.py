@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import AppointmentKind, AppointmentStatus
 from .plans import AssigneeChoiceField
+from .sites import LivingSiteField
+
+SITE_KINDS = frozenset({AppointmentKind.HOME_VISIT, AppointmentKind.WORKSHOP})
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -26,7 +29,8 @@ class StaffField(forms.ModelMultipleChoiceField):
 
 class HouseholdsField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        site = f" – {obj.living_site_ref}" if obj.living_site_ref else ""
+        place = obj.living_site.name if obj.living_site_id else obj.living_site_ref
+        site = f" – {place}" if place else ""
         return f"{obj.name} (#{obj.pk}){site}"
 
 
@@ -36,8 +40,16 @@ class AppointmentForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput())
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeInput())
     location = forms.CharField(label=_("Place"), max_length=255, required=False)
+    living_site = LivingSiteField(
+        label=_("Living site"),
+        required=False,
+        help_text=_("For a home visit at a living site: the visit appears on the site's journal, without names."),
+    )
     living_site_ref = forms.CharField(
-        label=_("Living site"), max_length=200, required=False, help_text=_("For a home visit at a living site.")
+        label=_("Other living place"),
+        max_length=200,
+        required=False,
+        help_text=_("When the place of the visit is not in the list of living sites."),
     )
     staff = StaffField(label=_("Staff"), queryset=None, widget=forms.CheckboxSelectMultiple)
     other_households = HouseholdsField(
@@ -49,8 +61,11 @@ class AppointmentForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, staff: QuerySet, other_households: QuerySet, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, staff: QuerySet, other_households: QuerySet, living_sites: QuerySet, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["living_site"].queryset = living_sites  # type: ignore[attr-defined]
         self.fields["staff"].queryset = staff  # type: ignore[attr-defined]
         self.fields["other_households"].queryset = other_households  # type: ignore[attr-defined]
 
@@ -59,6 +74,8 @@ class AppointmentForm(forms.Form):
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", _("The end must be after the start."))
+        if data.get("living_site") and data.get("kind") not in SITE_KINDS:
+            self.add_error("living_site", _("Only home visits and workshops take place at a living site."))
         return data
 
 

@@ -19,6 +19,7 @@ from maillage.organisations.models import Organisation
 
 from .. import enums
 from ..models import Household, Person, ResidenceDocument
+from .sites import LivingSiteField, living_sites_for
 
 User = get_user_model()
 
@@ -29,6 +30,7 @@ HOUSEHOLD_FORM_FIELDS = (
     "address",
     "commune_code",
     "domiciliation",
+    "living_site",
     "living_site_ref",
 )
 PERSON_FORM_FIELDS = (
@@ -164,7 +166,20 @@ class HouseholdFieldsMixin(forms.Form):
         required=False,
         help_text=_("Organisation giving the postal address, if any."),
     )
-    living_site_ref = forms.CharField(label=_("Living site"), max_length=200, required=False)
+    living_site = LivingSiteField(
+        label=_("Living site"),
+        required=False,
+        help_text=_("The shantytown, squat or site where the household lives, among the open sites you see."),
+    )
+    living_site_ref = forms.CharField(
+        label=_("Other living place"),
+        max_length=200,
+        required=False,
+        help_text=_("When the place is not in the list of living sites."),
+    )
+
+    def set_living_sites(self, user: Any, current_id: int | None = None) -> None:
+        self.fields["living_site"].queryset = living_sites_for(user, current_id)  # type: ignore[attr-defined]
 
     def household_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in HOUSEHOLD_FORM_FIELDS}
@@ -178,8 +193,9 @@ class HouseholdCreateForm(HouseholdFieldsMixin, PersonFieldsMixin):
 
     field_order = ["organisation", *HOUSEHOLD_FORM_FIELDS, *PERSON_FORM_FIELDS, "create_anyway"]
 
-    def __init__(self, *args: Any, organisation_ids: list[int], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organisation_ids: list[int], user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.set_living_sites(user)
         self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=organisation_ids).order_by("name")  # type: ignore[attr-defined]
         if len(organisation_ids) == 1:
             self.fields["organisation"].initial = organisation_ids[0]
@@ -200,18 +216,24 @@ class VersionForm(forms.Form):
 class HouseholdForm(HouseholdFieldsMixin, VersionForm):
     status = forms.ChoiceField(label=_("Status"))
 
-    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, user: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
             "initial",
             {
-                **{n: getattr(household, n) for n in HOUSEHOLD_FORM_FIELDS if n not in ("commune_code", "referent")},
+                **{
+                    n: getattr(household, n)
+                    for n in HOUSEHOLD_FORM_FIELDS
+                    if n not in ("commune_code", "referent", "living_site")
+                },
                 "referent": household.referent_id,
+                "living_site": household.living_site_id,
                 "commune_code": household.commune.code if household.commune else "",
                 "status": household.status,
                 "version": household.version,
             },
         )
         super().__init__(*args, **kwargs)
+        self.set_living_sites(user, household.living_site_id)
         self.fields["referent"].queryset = staff_of([household.organisation_id])  # type: ignore[attr-defined]
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             (v, label)

@@ -5,31 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('living_sites', '0001_initial'),
-        ('pathways', '0001_initial'),
+        ("living_sites", "0001_initial"),
+        ("pathways", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='living_site',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='visits', to='living_sites.site', verbose_name='living site'),
+            model_name="appointment",
+            name="living_site",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="visits",
+                to="living_sites.site",
+                verbose_name="living site",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='living_site',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='households', to='living_sites.site', verbose_name='living site'),
+            model_name="household",
+            name="living_site",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="households",
+                to="living_sites.site",
+                verbose_name="living site",
+            ),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='living_site_ref',
-            field=models.CharField(blank=True, max_length=200, verbose_name='other living place'),
+            model_name="appointment",
+            name="living_site_ref",
+            field=models.CharField(blank=True, max_length=200, verbose_name="other living place"),
         ),
         migrations.AlterField(
-            model_name='household',
-            name='living_site_ref',
-            field=models.CharField(blank=True, max_length=200, verbose_name='other living place'),
+            model_name="household",
+            name="living_site_ref",
+            field=models.CharField(blank=True, max_length=200, verbose_name="other living place"),
         ),
     ]

@@ -19,6 +19,9 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record
+from maillage.living_sites.enums import SiteStatus
+from maillage.living_sites.models import Site
+from maillage.living_sites.permissions import sites_visible_to
 from maillage.organisations.models import Membership, Organisation
 
 from ..enums import AppointmentKind, AppointmentStatus, HouseholdStatus, Sensitivity
@@ -30,10 +33,28 @@ CLOSING_STATUSES = frozenset({AppointmentStatus.DONE, AppointmentStatus.MISSED, 
 _INACTIVE = (HouseholdStatus.MERGED, HouseholdStatus.ANONYMISED)
 
 
+def _check_living_site(actor: Any, kind: str, living_site: Site | None) -> dict[str, str]:
+    """A visit's living site: an open site the actor sees, for a home visit or a workshop."""
+    if living_site is None:
+        return {}
+    if kind not in GROUP_KINDS:
+        return {"living_site": _("Only home visits and workshops take place at a living site.")}
+    if not sites_visible_to(actor).filter(pk=living_site.pk, status=SiteStatus.OPEN).exists():
+        return {"living_site": _("Choose an open living site among those you see.")}
+    return {}
+
+
 def _check(
-    *, organisation: Organisation, kind: str, starts_at: datetime, ends_at: datetime, households: list, staff: list
+    *,
+    organisation: Organisation,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    households: list,
+    staff: list,
+    errors: dict[str, str] | None = None,
 ) -> None:
-    errors: dict[str, str] = {}
+    errors = dict(errors or {})
     if kind not in AppointmentKind.values:
         errors["kind"] = _("Unknown kind of appointment.")
     if starts_at and ends_at and ends_at <= starts_at:
@@ -70,13 +91,21 @@ def appointment_create(
     staff: Iterable[Any],
     title: str = "",
     location: str = "",
+    living_site: Site | None = None,
     living_site_ref: str = "",
     notes: str = "",
 ) -> Appointment:
+    """A new appointment; ``living_site`` (a home visit at a site) puts it on the site's journal."""
     households = list({h.pk: h for h in households}.values())
     staff = list({u.pk: u for u in staff}.values())
     _check(
-        organisation=organisation, kind=kind, starts_at=starts_at, ends_at=ends_at, households=households, staff=staff
+        organisation=organisation,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        households=households,
+        staff=staff,
+        errors=_check_living_site(actor, kind, living_site),
     )
     appointment = Appointment(
         organisation=organisation,
@@ -85,6 +114,7 @@ def appointment_create(
         ends_at=ends_at,
         title=title.strip(),
         location=location.strip(),
+        living_site=living_site,
         living_site_ref=living_site_ref.strip(),
         notes=notes.strip(),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -103,6 +133,7 @@ def appointment_create(
             "ends_at": ends_at.isoformat(),
             "households": sorted(str(h.pk) for h in households),
             "staff": sorted(str(u.pk) for u in staff),
+            "living_site": str(living_site.pk) if living_site else None,
         },
     )
     for household in households:

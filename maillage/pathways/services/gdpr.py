@@ -367,6 +367,7 @@ def _erase(household: Household, *, now: datetime, actor: Any) -> list[str]:
         address="",
         commune=None,
         domiciliation="",
+        living_site=None,
         living_site_ref="",
         notes="",
         referent=None,

@@ -19,6 +19,9 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record, diff, model_snapshot
+from maillage.living_sites.enums import SiteStatus
+from maillage.living_sites.models import Site
+from maillage.living_sites.permissions import sites_visible_to
 from maillage.organisations.models import Membership, Organisation
 from maillage.territory.models import Commune
 from maillage.territory.selectors import commune_from_code
@@ -49,6 +52,7 @@ HOUSEHOLD_FIELDS = (
     "address",
     "commune",
     "domiciliation",
+    "living_site",
     "living_site_ref",
     "notes",
     "status",
@@ -81,6 +85,7 @@ SENSITIVE = frozenset(
         "email",
         "address",
         "domiciliation",
+        "living_site",
         "living_site_ref",
         "notes",
         "reference",
@@ -148,6 +153,16 @@ def _check_referent(organisation_id: int, referent: Any) -> None:
         raise ValidationError({"referent": _("The referent must be a member of the household's organisation.")})
 
 
+def _check_living_site(actor: Any, household: Household, before_id: int | None) -> None:
+    """A newly chosen living site must be an open site the actor sees (a site kept unchanged
+    stays, even if it closed since)."""
+    site_id = household.living_site_id
+    if site_id is None or site_id == before_id:
+        return
+    if not sites_visible_to(actor).filter(pk=site_id, status=SiteStatus.OPEN).exists():
+        raise ValidationError({"living_site": _("Choose an open living site among those you see.")})
+
+
 def _check_version(household: Household, expected_version: int | None) -> None:
     bump_version(Household, household, expected_version)
 
@@ -171,6 +186,17 @@ def _set_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
     person_search_names(person)
 
 
+def _site_id(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Site):
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"living_site": _("Choose an open living site among those you see.")}) from None
+
+
 def _set_household_fields(household: Household, fields: Mapping[str, Any]) -> None:
     for key, value in fields.items():
         if key == "commune_code":
@@ -179,6 +205,8 @@ def _set_household_fields(household: Household, fields: Mapping[str, Any]) -> No
             raise ValidationError({key: _("This field cannot be changed.")})
         if key == "commune" and value is not None and not isinstance(value, Commune):
             value = commune_from_code(value, field="commune_code") if value else None
+        if key == "living_site":
+            key, value = "living_site_id", _site_id(value)
         if value is None and key in ("address", "domiciliation", "living_site_ref", "notes"):
             value = ""
         setattr(household, key, value)
@@ -197,6 +225,7 @@ def household_create(
     household = Household(organisation=organisation)
     _set_household_fields(household, fields)
     _check_referent(organisation.pk, household.referent)
+    _check_living_site(actor, household, None)
     household.full_clean()
     household.save()
     person = Person(household=household)
@@ -230,6 +259,7 @@ def household_update(*, actor: Any, household: Household, expected_version: int 
     elif locked.status != HouseholdStatus.CLOSED:
         locked.closed_at = None
     _check_referent(locked.organisation_id, locked.referent)
+    _check_living_site(actor, locked, int(before["living_site"]) if before["living_site"] else None)
     locked.full_clean()
     _check_version(locked, expected_version)
     locked.save()

@@ -32,6 +32,7 @@ from maillage.organisations.permissions import access_for
 from .. import ics
 from ..enums import AppointmentKind, AppointmentStatus, HouseholdStatus
 from ..forms.appointments import AppointmentForm, AppointmentStatusForm, CalendarForm, RhythmForm
+from ..forms.sites import living_sites_for
 from ..models import Appointment, Household, JournalEntry
 from ..permissions import household_get_for
 from ..services import appointments as services
@@ -67,6 +68,8 @@ def _members(organisation_ids: list[int]) -> QuerySet:
 def _other_households(household: Household) -> QuerySet[Household]:
     """Households that may join a visit or workshop: same living site, or same referent."""
     near = Q(pk__in=[])
+    if household.living_site_id:
+        near |= Q(living_site_id=household.living_site_id)
     if household.living_site_ref:
         near |= Q(living_site_ref=household.living_site_ref)
     if household.referent_id:
@@ -91,10 +94,15 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
         form = AppointmentForm(
             request.POST or None,
             staff=staff,
-            other_households=Household.objects.filter(pk__in=Subquery(others.values("pk"))).order_by(
-                "living_site_ref", "name", "pk"
-            ),
-            initial={"staff": [request.user.pk], "living_site_ref": household.living_site_ref},
+            other_households=Household.objects.filter(pk__in=Subquery(others.values("pk")))
+            .select_related("living_site")
+            .order_by("living_site__name", "living_site_ref", "name", "pk"),
+            living_sites=living_sites_for(request.user),
+            initial={
+                "staff": [request.user.pk],
+                "living_site": household.living_site_id,
+                "living_site_ref": household.living_site_ref,
+            },
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -109,6 +117,7 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
                     staff=list(data["staff"]),
                     title=data["title"],
                     location=data["location"],
+                    living_site=data["living_site"],
                     living_site_ref=data["living_site_ref"],
                     notes=data["notes"],
                 )
@@ -122,6 +131,7 @@ def household_appointments(request: HttpRequest, pk: int) -> HttpResponse:
     audit_read(actor=request.user, obj=household, reason="appointments")
     appointments = list(
         household.appointments.filter(organisation_id=household.organisation_id)
+        .select_related("living_site__commune")
         .prefetch_related(_households_prefetch(), _staff_prefetch())
         .order_by("-starts_at", "-pk")
     )
@@ -195,7 +205,11 @@ def _calendar_scope(request: HttpRequest, *, weeks: int = 1) -> dict[str, Any]:
         events = events.filter(organisation_id=team)
     else:
         events = events.filter(staff=target)
-    events = events.prefetch_related(_households_prefetch(), _staff_prefetch()).order_by("starts_at", "pk")
+    events = (
+        events.select_related("living_site__commune")
+        .prefetch_related(_households_prefetch(), _staff_prefetch())
+        .order_by("starts_at", "pk")
+    )
     team_name = dict(teams).get(team) if team else None
     return {
         "form": form,
@@ -266,7 +280,11 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
         if appointment.kind in (AppointmentKind.OFFICE, AppointmentKind.WORKSHOP):
             location = appointment.location
         elif appointment.kind == AppointmentKind.HOME_VISIT:
-            location = appointment.living_site_ref
+            location = (
+                f"{appointment.living_site.name}, {appointment.living_site.commune.name}"
+                if appointment.living_site
+                else appointment.living_site_ref
+            )
         else:
             location = ""
         first = next(iter(appointment.households.all()), None)
@@ -317,7 +335,7 @@ def rhythm(request: HttpRequest) -> HttpResponse:
         .annotate(last_visit=last_visit, last_journal=last_journal)
         .annotate(last_contact=Greatest("last_visit", "last_journal"))
         .filter(Q(last_contact__isnull=True) | Q(last_contact__lte=cutoff))
-        .select_related("referent")
+        .select_related("referent", "living_site")
         .order_by(F("last_contact").asc(nulls_first=True), "name", "pk")
     )
     if mine:

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.services import audit_read
 from maillage.core.forms import add_service_errors
+from maillage.living_sites.models import Site
+from maillage.living_sites.permissions import sites_visible_to
 from maillage.organisations.models import Organisation
 from maillage.organisations.permissions import access_for
 
@@ -93,6 +95,15 @@ def _document_for(household: Household, document_pk: Any) -> ResidenceDocument:
         raise Http404 from None
 
 
+def _living_site(user: Any, household: Household) -> dict[str, Any]:
+    """The household's living site, and whether the user sees its page (a site's name is not
+    personal: it is shown anyway, without a link)."""
+    if household.living_site_id is None:
+        return {"living_site": None, "living_site_link": False}
+    site = Site.objects.select_related("commune").only("pk", "name", "commune__name").get(pk=household.living_site_id)
+    return {"living_site": site, "living_site_link": sites_visible_to(user).filter(pk=site.pk).exists()}
+
+
 # --- Caseload ------------------------------------------------------------------------------
 
 
@@ -136,7 +147,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
     organisation_ids = organisations_for_new_households(request.user)
     if not organisation_ids:
         raise Http404
-    form = HouseholdCreateForm(request.POST or None, organisation_ids=organisation_ids)
+    form = HouseholdCreateForm(request.POST or None, organisation_ids=organisation_ids, user=request.user)
     candidates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         person = form.person_data()
@@ -188,6 +199,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pathways/households/detail.html",
         {
             **_case_context(household, case, "overview"),
+            **(_living_site(request.user, household) if case.sees(SharedItem.CONTACTS) else {}),
             "members": members,
             "alerts": alerts,
             "sees_identity": case.sees(SharedItem.IDENTITY),
@@ -203,7 +215,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household, case = household_get_for(request.user, pk, edit=True)
-    form = HouseholdForm(request.POST or None, household=household)
+    form = HouseholdForm(request.POST or None, household=household, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
