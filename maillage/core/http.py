@@ -17,3 +17,10 @@ def client_ip(request: HttpRequest) -> str | None:
         if last:
             return last
     return request.META.get("REMOTE_ADDR")
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The request's query string without its ``page``: the pagination links add their own."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

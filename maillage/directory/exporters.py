@@ -45,15 +45,14 @@ CSV / XLSX of services (``export_services_csv``, ``export_services_xlsx``)
     One line per service, French column headers (``SERVICE_HEADERS``); the address is the
     service's own if it has one, else its structure's, and so are phone, e-mail and hours. CSV: UTF-8 with a BOM, ``;``
     separated (what a French spreadsheet opens directly). Cells starting with ``= + - @`` are
-    escaped in both formats so that a spreadsheet never runs them as formulas. Both take any
+    escaped in both formats so that a spreadsheet never runs them as formulas (the helpers of
+    ``maillage.core.exports``, shared with the living sites' exports). Both take any
     iterable of services; give them a queryset with ``select_related("structure__commune",
     "commune")`` (added when it is a queryset) to keep the number of queries fixed.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import re
@@ -67,10 +66,8 @@ from data_inclusion.schema import v1
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+
+from maillage.core.exports import csv_lines, xlsx_append, xlsx_bytes, xlsx_sheet, xlsx_workbook
 
 from . import enums
 from .models import Service, Structure
@@ -598,13 +595,6 @@ SERVICE_HEADERS = [
     "Fiche Maillage",
 ]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_text(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
 
 def _prepared(services: Iterable[Service]) -> Iterator[Service]:
     if isinstance(services, QuerySet):
@@ -612,47 +602,20 @@ def _prepared(services: Iterable[Service]) -> Iterator[Service]:
     return _iterate(services)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _spreadsheet_row(service: Service) -> list[Any]:
+    """The row's values as dates or text (an empty text for a missing value)."""
+    return [value if isinstance(value, date) else str(value or "") for value in _service_row(service)]
 
 
 def export_services_csv(services: Iterable[Service]) -> Iterator[str]:
     """CSV lines (UTF-8 BOM first, ``;`` separated, French headers) of the given services."""
-    writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(SERVICE_HEADERS)
-    for service in _prepared(services):
-        row = _service_row(service)
-        yield writer.writerow(
-            [value.strftime("%d/%m/%Y") if isinstance(value, date) else _safe_text(str(value or "")) for value in row]
-        )
+    return csv_lines(SERVICE_HEADERS, (_spreadsheet_row(service) for service in _prepared(services)))
 
 
 def export_services_xlsx(services: Iterable[Service]) -> bytes:
     """An XLSX workbook (one sheet, French headers) of the given services, built in write-only mode."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Services")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in SERVICE_HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    workbook = xlsx_workbook()
+    sheet = xlsx_sheet(workbook, "Services", SERVICE_HEADERS)
     for service in _prepared(services):
-        cells: list[Any] = []
-        for value in _service_row(service):
-            if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD/MM/YYYY"
-                cells.append(cell)
-                continue
-            text = ILLEGAL_CHARACTERS_RE.sub("", str(value or ""))
-            cell = WriteOnlyCell(sheet, value=text)
-            cell.data_type = "s"  # never a formula, even when it starts with "="
-            cells.append(cell)
-        sheet.append(cells)
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+        xlsx_append(sheet, _spreadsheet_row(service))
+    return xlsx_bytes(workbook)

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from maillage.core.forms import add_service_errors
+from maillage.core.http import query_without_page
 from maillage.organisations.permissions import access_for
 
 from . import enums, exporters, permissions, services
@@ -60,12 +61,6 @@ MY_ENTRIES_LIMIT = 100
 
 def _map_context() -> dict[str, str]:
     return {"map_tile_url": settings.MAP_TILE_URL, "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION}
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _opening_state(value: str) -> dict[str, Any] | None:
@@ -172,7 +167,7 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "commune": used["commune"],
             "radius": used["radius"],
             "searched": form.is_bound,
@@ -333,7 +328,7 @@ def referent_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "show_contacts": permissions.can_see_referent_contacts(request.user),
             "can_create": _can_create(request.user),
             "login_url": f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}",
@@ -361,7 +356,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "directory/project_list.html",
-        {"form": form, "page": page, "query": _query_without_page(request), "can_create": _can_create(request.user)},
+        {"form": form, "page": page, "query": query_without_page(request), "can_create": _can_create(request.user)},
     )
 
 

@@ -19,9 +19,11 @@ answers (not null), and sending any of them answers 422 on those fields.
 Figures: for users outside the State services (``figures_suppressed``), the counts read from
 the API (a site's latest figures, its updates) go through small-cell suppression
 (``core.suppression``): a count from 1 to threshold − 1 is null and named in ``suppressed``
-(``"primary"``); where the five age bands add up to the minors, enough other cells of that sum
-are hidden too (``"secondary"``) so that none can be recomputed. Nationality and language
-counts are hidden the same way (``"nationalities.RO": "primary"``). The answer of
+(``"primary"``), and enough other counts are hidden (``"secondary"``) that no hidden count can
+be computed exactly from the shown ones with the sums a reader knows: the five age bands add up
+to the minors, and the nationalities to the people, where they do. Nationality and language
+counts are hidden the same way (``"nationalities.RO": "primary"``). Each update is suppressed on
+its own: see ``core.suppression`` for what is not guaranteed. The answer of
 ``POST /sites/{id}/updates`` gives back the figures just sent, unsuppressed.
 """
 
@@ -67,7 +69,8 @@ CHAR_FIELDS = ("address", "owner_name", "procedure_decision", "notes", *CONDITIO
 SUPPRESSION_NOTE = (
     " For users outside the State services, small counts are hidden (null) and named in `suppressed`: "
     "a count from 1 to the threshold minus one (SMALL_CELL_THRESHOLD, 5 by default) is `primary`; "
-    "`secondary` counts are hidden so that no hidden count can be recomputed from the minors and their age bands."
+    "`secondary` counts are hidden so that no hidden count can be computed from the shown ones, the minors being "
+    "the sum of their age bands and, where they add up, the people the sum of the nationalities."
 )
 PROCEDURE_NOTE = (
     " The legal procedure keys (`procedure`, `procedure_decision`, `procedure_decided_on`, "
@@ -248,6 +251,23 @@ class UpdateIn(Schema):
 # --- Serialisation ------------------------------------------------------------------------
 
 
+def _sums(table: dict[str, int | None], update: SiteUpdate) -> list[Constraint[str]]:
+    """The sums a reader can see among an update's counts, where they hold (a blank read as 0).
+
+    Minors = the five age bands; people = the nationalities, when they add up to the people
+    (the service accepts that, and less). Languages are not a sum: one person may speak several.
+    """
+    sums: list[Constraint[str]] = []
+    minors = table["minors"]
+    if minors is not None and minors == sum(table[band] or 0 for band in BAND_FIELDS):
+        sums.append(Constraint("minors", BAND_FIELDS))
+    nationalities = tuple(f"nationalities.{code}" for code in (update.nationalities or {}))
+    people = table["people"]
+    if nationalities and people is not None and people == sum(table[key] or 0 for key in nationalities):
+        sums.append(Constraint("people", nationalities))
+    return sums
+
+
 def _update_out(update: SiteUpdate, *, hide: bool) -> dict[str, Any]:
     """The answer for an update; with ``hide``, its counts after small-cell suppression."""
     table: dict[str, int | None] = {name: getattr(update, name) for name in FIGURE_FIELDS}
@@ -256,10 +276,7 @@ def _update_out(update: SiteUpdate, *, hide: bool) -> dict[str, Any]:
             table[f"{name}.{code}"] = value if isinstance(value, int) else None
     values, suppressed = table, {}
     if hide:
-        minors = table["minors"]
-        # The only sum among these counts: minors = the age bands (where it holds, blank as 0).
-        holds = minors is not None and minors == sum(table[band] or 0 for band in BAND_FIELDS)
-        result = suppress(table, [Constraint("minors", BAND_FIELDS)] if holds else [])
+        result = suppress(table, _sums(table, update))
         values, suppressed = result.values, {str(key): reason for key, reason in result.hidden.items()}
     return {
         "id": update.pk,

@@ -18,6 +18,8 @@ A site is seen by the members of the organisations working in its department
 - The households of a closure (references and solutions) are for the editors; the linked
   Pathways household's name is shown only if Pathways' own policy lets the user see it.
 - The households living on a site are listed through ``pathways.permissions.households_visible_to``.
+  In Pathways, a household or a visit is put on an open site the user sees
+  (``sites_choosable_by``, ``living_site_errors``).
 - Figures that leave the platform (CSV/XLSX exports, the API) go through small-cell suppression
   (``core.suppression``) unless the user is a member (not read-only) of a State service
   (``figures_suppressed``). Pages show the figures to those who may see the site.
@@ -33,11 +35,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from maillage.organisations.enums import OrganisationKind, Role
 from maillage.organisations.models import Membership
 from maillage.pathways.permissions import CLASSES_BY_ROLE
 
+from .enums import SiteStatus
 from .models import Site, SiteAction, SiteJournalEntry
 
 EDITING_ROLES = frozenset({Role.COORDINATOR, Role.MANAGER, Role.PROFESSIONAL})
@@ -94,16 +98,28 @@ def site_scope(user: Any) -> SiteScope:
     return scope
 
 
-def forget_site_scope(user: Any) -> None:
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
-
-
 def sites_visible_to(user: Any) -> QuerySet[Site]:
     scope = site_scope(user)
     if scope.is_admin:
         return Site.objects.all()
     return Site.objects.filter(department_id__in=scope.departments)
+
+
+def sites_choosable_by(user: Any) -> QuerySet[Site]:
+    """The sites a user may give, in Pathways, as where a household lives or a visit takes
+    place: the open sites they see."""
+    return sites_visible_to(user).filter(status=SiteStatus.OPEN)
+
+
+def living_site_errors(user: Any, site_id: int | None, *, kept_id: int | None = None) -> dict[str, str]:
+    """Pathways' check of a household's or a visit's living site (keyed ``living_site``): an
+    open site the user sees. A site kept unchanged (``kept_id``) stays, even if it closed since
+    or is out of the user's reach."""
+    if site_id is None or site_id == kept_id:
+        return {}
+    if not sites_choosable_by(user).filter(pk=site_id).exists():
+        return {"living_site": _("Choose an open living site among those you see.")}
+    return {}
 
 
 def site_get_for(user: Any, pk: Any, *, edit: bool = False) -> Site:

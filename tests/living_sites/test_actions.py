@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -178,6 +180,35 @@ def test_indicator_set_refuses_bad_input(org, pro):
         services.indicator_set(actor=pro, action=action, year=2025, label="Other", code="school-enrolment", planned=3)
     assert "already used in 2025" in error.value.message_dict["code"][0]
     assert ActionIndicator.objects.count() == 1
+
+
+@pytest.mark.parametrize("write", ["funding", "indicator"])
+def test_fundings_and_indicators_lock_the_action_and_read_its_stored_period(org, pro, write):
+    """The caller's copy may be stale (a parallel edit shortened the action): the year is
+    checked on the locked row, and the duplicate check is made under the same lock."""
+    action = services.action_create(actor=pro, data=_data(org))
+    stale = SiteAction.objects.get(pk=action.pk)
+    services.action_edit(actor=pro, action=action, data={"ended_on": date(2025, 12, 31)})
+
+    def add(year, name="DIHAL"):
+        if write == "funding":
+            return services.funding_add(actor=pro, action=stale, year=year, funder_kind="state", funder=name, amount=1)
+        return services.indicator_set(actor=pro, action=stale, year=year, label=name, planned=1)
+
+    with pytest.raises(ValidationError) as error:
+        add(2026)
+    assert "from 2025 to 2025" in error.value.message_dict["year"][0]
+    with CaptureQueriesContext(connection) as queries:
+        add(2025)
+    first = next(q["sql"] for q in queries.captured_queries if "living_sites_" in q["sql"])
+    assert '"living_sites_siteaction"' in first and first.rstrip().endswith("FOR UPDATE")
+    if write == "funding":
+        with pytest.raises(ValidationError) as error:
+            add(2025, "dihal")
+        assert "already has a funding" in error.value.message_dict["funder"][0]
+        assert ActionFunding.objects.count() == 1
+    else:
+        assert add(2025, "dihal").planned == 1 and ActionIndicator.objects.count() == 1
 
 
 def test_indicator_remove(pro):

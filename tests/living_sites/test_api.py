@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from maillage.audit.models import AuditEntry
+from maillage.core.suppression import Constraint, determined_cells
 from maillage.living_sites import enums
 from maillage.living_sites.models import Site, SiteUpdate
 from maillage.organisations.enums import OrganisationKind, Role
@@ -200,15 +201,54 @@ def test_figures_suppressed_for_an_association(client: Any) -> None:
     assert latest["minors_3_6"] is None
     assert latest["minors"] == 20
     assert latest["minors_12_16"] == 0  # zero is shown
-    assert latest["nationalities"] == {"RO": 36, "BG": None}
+    # The nationalities add up to the people (36 + 4 = 40): 40 − 36 would give the hidden 4.
+    assert latest["nationalities"] == {"RO": None, "BG": None}
     assert latest["suppressed"] == {
         "households": "primary",
         "minors_0_3": "primary",
-        "minors_3_6": "secondary",
         "nationalities.BG": "primary",
+        "minors_3_6": "secondary",
+        "nationalities.RO": "secondary",
     }
     hidden = [latest[name] for name in ("minors", "minors_0_3", "minors_3_6", "minors_6_12", "minors_12_16")]
     assert hidden.count(None) != 1
+
+
+def _no_count_can_be_computed(latest: dict[str, Any], *, nationalities_add_up: bool) -> None:
+    """Check the answer with linear algebra: no hidden count follows from the shown ones and the sums."""
+    bands = ["minors_0_3", "minors_3_6", "minors_6_12", "minors_12_16", "minors_16_18"]
+    table: dict[str, Any] = {name: latest[name] for name in ["people", "minors", *bands]}
+    table.update({f"nationalities.{code}": value for code, value in latest["nationalities"].items()})
+    constraints = [Constraint("minors", tuple(bands))]
+    if nationalities_add_up:
+        constraints.append(Constraint("people", tuple(f"nationalities.{code}" for code in latest["nationalities"])))
+    hidden = [key for key in latest["suppressed"] if key in table]
+    assert determined_cells(hidden, table, constraints) == []
+
+
+@pytest.mark.parametrize(
+    ("nationalities", "expected"),
+    [
+        # The reviewer's case: 50 − 47 would give the hidden 3.
+        ({"RO": 47, "BG": 3}, {"RO": None, "BG": None}),
+        ({"RO": 30, "BG": 3, "MD": 17}, {"RO": 30, "BG": None, "MD": None}),
+        # Not adding up to the people: no sum to protect against, only the small count is hidden.
+        ({"RO": 40, "BG": 3}, {"RO": 40, "BG": None}),
+    ],
+)
+def test_hidden_nationalities_cannot_be_computed_from_the_people(
+    client: Any, nationalities: dict[str, int], expected: dict[str, Any]
+) -> None:
+    site = SiteFactory()
+    SiteUpdateFactory(site=site, people=50, nationalities=nationalities)
+    client.force_login(association_user())
+    latest = client.get(f"/api/v1/sites/{site.pk}").json()["latest_update"]
+    assert latest["people"] == 50
+    assert latest["nationalities"] == expected
+    assert latest["suppressed"]["nationalities.BG"] == "primary"
+    _no_count_can_be_computed(latest, nationalities_add_up=sum(nationalities.values()) == 50)
+    listed = client.get("/api/v1/sites").json()["items"][0]["latest_update"]
+    assert listed["nationalities"] == expected
 
 
 def test_figures_not_suppressed_for_a_state_service(client: Any) -> None:

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +58,31 @@ def test_closure_prepare_creates_then_updates(pro, site):
 def test_closure_prepare_refuses_a_date_before_the_settlement(pro, site):
     with pytest.raises(ValidationError) as error:
         services.closure_prepare(actor=pro, site=site, planned_on=date(2022, 1, 1))
+    assert "planned_on" in error.value.message_dict
+    assert not Closure.objects.exists()
+
+
+@pytest.mark.parametrize("write", ["prepare", "household_add"])
+def test_the_writes_that_may_create_the_closure_lock_the_site_first(pro, site, write):
+    """Two first posts at once: the second waits for the site's lock, then finds the closure."""
+    with CaptureQueriesContext(connection) as queries:
+        if write == "prepare":
+            services.closure_prepare(actor=pro, site=site, planned_on=None, notes="")
+        else:
+            services.closure_household_add(actor=pro, site=site, label="Caravan 1")
+    sql = [q["sql"] for q in queries.captured_queries if "living_sites_" in q["sql"]]
+    assert '"living_sites_site"' in sql[0] and sql[0].rstrip().endswith("FOR UPDATE")
+    assert any('"living_sites_closure"' in q for q in sql[1:])  # read and created after the lock
+    # The second post finds the closure the first created.
+    services.closure_household_add(actor=pro, site=site, label="Caravan 2")
+    assert Closure.objects.count() == 1 and ClosureHousehold.objects.filter(closure__site=site).count() >= 1
+
+
+def test_closure_prepare_reads_the_settlement_on_the_stored_site(pro, site):
+    stale = Site.objects.get(pk=site.pk)
+    Site.objects.filter(pk=site.pk).update(opened_on=date(2027, 1, 1), known_since=None)
+    with pytest.raises(ValidationError) as error:
+        services.closure_prepare(actor=pro, site=stale, planned_on=date(2026, 12, 1))
     assert "planned_on" in error.value.message_dict
     assert not Closure.objects.exists()
 

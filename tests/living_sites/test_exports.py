@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from maillage.core.suppression import additive_constraints, determined_cells, marker_legend
 from maillage.living_sites import enums
 from maillage.organisations.enums import OrganisationKind, Role
 from tests.living_sites.factories import SiteFactory, SiteUpdateFactory
@@ -31,15 +32,25 @@ def state_user(departments: list[str] | None = None, role: str = Role.PROFESSION
     return member(role, OrganisationFactory(departments=departments or ["59"], kind=OrganisationKind.STATE_SERVICE))
 
 
-def get_csv(client: Any, params: str = "") -> tuple[list[str], list[dict[str, str]]]:
+def read_csv(client: Any, params: str = "") -> tuple[list[str], list[dict[str, str]], list[str]]:
+    """Headers, rows up to the Total row, and the notes after it (the first cell of each line)."""
     response = client.get(reverse("living_sites:export", args=["csv"]) + params)
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    reader = csv.reader(io.StringIO(text[1:]), delimiter=";")
-    headers = next(reader)
-    return headers, [dict(zip(headers, row, strict=True)) for row in reader]
+    lines = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    headers = lines[0]
+    rows = [dict(zip(headers, row, strict=True)) for row in lines[1:]]
+    end = next(index for index, row in enumerate(rows) if row["Name"] == "Total") + 1
+    for note in rows[end:]:
+        assert list(note.values())[1:] == [""] * (len(headers) - 1)  # the file stays rectangular
+    return headers, rows[:end], [note["Name"] for note in rows[end:]]
+
+
+def get_csv(client: Any, params: str = "") -> tuple[list[str], list[dict[str, str]]]:
+    headers, rows, _notes = read_csv(client, params)
+    return headers, rows
 
 
 def update(site: Any, **figures: Any) -> Any:
@@ -164,6 +175,23 @@ def test_suppression_for_an_association_member(client: Any) -> None:
     assert site["Minors aged 12–16"] == "0"
 
 
+def test_csv_ends_with_the_legend_of_the_markers(client: Any) -> None:
+    update(SiteFactory(name="A"), **SMALL)
+    client.force_login(association_user())
+    _headers, rows, notes = read_csv(client)
+    assert rows[-1]["Name"] == "Total"
+    assert notes == [marker_legend()]
+    assert "“< 5” is a count from 1 to 4" in notes[0] and "“s”" in notes[0]
+
+
+def test_csv_without_suppression_has_no_legend(client: Any) -> None:
+    update(SiteFactory(name="A"), **SMALL)
+    client.force_login(state_user())
+    _headers, rows, notes = read_csv(client)
+    assert rows[-1]["Name"] == "Total"
+    assert notes == []
+
+
 def test_no_suppression_for_a_state_service_member(client: Any) -> None:
     update(SiteFactory(name="A"), **SMALL)
     client.force_login(state_user())
@@ -224,6 +252,38 @@ def test_secondary_suppression_a_hidden_cell_cannot_be_recomputed(client: Any) -
     for name in FIGURES:
         cells = [row[name] for row in rows]
         assert sum(1 for value in cells if _number(value) is None) != 1, (name, cells)
+
+
+REVIEWED = [  # minors, then the five bands (the reviewer's example)
+    (28, [3, 4, 12, 0, 9]),
+    (27, [15, 2, 0, 4, 6]),
+    (10, [2, 5, 3, 0, 0]),
+]
+KEYS = ["people", "households", "minors", "minors_0_3", "minors_3_6", "minors_6_12", "minors_12_16", "minors_16_18"]
+
+
+def test_no_hidden_count_can_be_computed_from_the_sums_together(client: Any) -> None:
+    for index, (minors, bands) in enumerate(REVIEWED):
+        figures = dict(zip(KEYS[3:], bands, strict=True))
+        update(
+            SiteFactory(name=f"Site {index}"), people=60, households=12, minors=minors, children_in_school=9, **figures
+        )
+    client.force_login(association_user())
+    _headers, rows = get_csv(client)
+    # Rebuild what a reader sees: the shown counts, the hidden ones, and the sums.
+    table: dict[tuple[int, str], int | None] = {}
+    hidden = []
+    for row_index, row in enumerate(rows):
+        for key, header in zip(KEYS, FIGURES, strict=False):
+            table[(row_index, key)] = _number(row[header])
+            if row[header] in ("< 5", "s"):
+                hidden.append((row_index, key))
+    total = len(rows) - 1
+    constraints = additive_constraints(list(range(len(rows))), KEYS, row_groups={total: list(range(total))})
+    constraints += additive_constraints(list(range(len(rows))), [], column_groups={"minors": KEYS[3:]})
+    # Site 0's 3–6 band (4) came back exactly from the minors and the Total row combined.
+    assert rows[0]["Minors aged 3–6"] == "< 5"
+    assert determined_cells(hidden, table, constraints) == []
 
 
 def test_xlsx(client: Any) -> None:

@@ -3,12 +3,14 @@ shows them, the others as a number only, hidden when there is nothing, fixed que
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from maillage.living_sites.enums import SiteStatus
 from maillage.living_sites.selectors.households import households_context
 from maillage.organisations.enums import Role
 from maillage.pathways import enums as pathways_enums
@@ -78,6 +80,19 @@ def test_the_section_is_hidden_when_there_is_nothing(site: Any, org: Any, other_
     HouseholdFactory(organisation=other_org, living_site=site)
     html = _render(pro, site)
     assert "<section" in html and "1 household is followed by other organisations." in html
+
+
+def test_a_closed_site_lists_the_households_who_lived_there(client: Any, site: Any, org: Any) -> None:
+    HouseholdFactory(organisation=org, living_site=site, name="Stoica")
+    pro = member(Role.PROFESSIONAL, org)
+    html = _render(pro, site)
+    assert "Households followed in Pathways" in html and "lived" not in html
+    site.status, site.closed_on = SiteStatus.CLOSED, date(2026, 6, 1)
+    site.save()
+    client.force_login(pro)
+    page = client.get(reverse("living_sites:site_detail", args=[site.pk])).content.decode()
+    assert "Households who lived on this site" in page and "Stoica" in page
+    assert "Households followed in Pathways" not in page
 
 
 @pytest.mark.parametrize("rows", [2, 10])

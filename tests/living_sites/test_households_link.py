@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from maillage.living_sites.enums import SiteStatus
+from maillage.living_sites.permissions import living_site_errors, sites_choosable_by
 from maillage.organisations.enums import Role
 from maillage.pathways import enums
 from maillage.pathways.models import Appointment, Household
@@ -111,6 +112,16 @@ def test_the_services_refuse_a_site_out_of_reach_or_closed(org: Any, pro: Any, s
         household_services.household_update(actor=pro, household=household, expected_version=None, living_site=calais)
     household_services.household_update(actor=pro, household=household, expected_version=None, living_site=None)
     assert Household.objects.get().living_site is None
+
+
+def test_one_rule_for_the_living_site_of_a_household_or_a_visit(pro: Any, site: Any, calais: Any) -> None:
+    closed = SiteFactory(status=SiteStatus.CLOSED)
+    assert living_site_errors(pro, None) == {}
+    assert living_site_errors(pro, site.pk) == {}
+    assert list(sites_choosable_by(pro)) == [site]
+    for bad in (calais, closed):
+        assert living_site_errors(pro, bad.pk) == {"living_site": "Choose an open living site among those you see."}
+        assert living_site_errors(pro, bad.pk, kept_id=bad.pk) == {}  # kept unchanged
 
 
 def test_the_edit_form_keeps_a_site_closed_since(client: Any, org: Any, pro: Any, site: Any) -> None:

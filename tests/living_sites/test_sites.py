@@ -499,3 +499,31 @@ def test_edit_warns_only_when_the_location_changes(client: Any, pro: Any) -> Non
     assert client.post(edit_url(site), site_payload(version="1", latitude="3.06", longitude="50.63")).status_code == 302
     response = client.post(edit_url(site), site_payload(version="2", latitude="3.07", longitude="50.63"))
     assert response.status_code == 200 and "The location is outside the department" in response.content.decode()
+
+
+def test_a_closed_site_is_edited_to_correct_it_and_its_dates_are_checked(client: Any, pro: Any) -> None:
+    site = SiteFactory(
+        opened_on=date(2024, 1, 1), known_since=None, status=enums.SiteStatus.CLOSED, closed_on=date(2025, 6, 30)
+    )
+    client.force_login(pro)
+    assert client.get(edit_url(site)).status_code == 200
+    response = client.post(edit_url(site), site_payload(version="1", opened_on="2025-07-01", known_since=""))
+    assert response.status_code == 200
+    assert response.context["form"].errors["opened_on"] == [
+        "The site cannot have been settled after its closure (06/30/2025)."
+    ]
+    assert "site_dates_order" not in response.content.decode()
+    response = client.post(edit_url(site), site_payload(version="1", name="Nom corrigé", opened_on="2024-02-01"))
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.name == "Nom corrigé" and site.status == enums.SiteStatus.CLOSED
+
+
+def test_edit_refuses_a_settlement_after_the_first_observation(client: Any, pro: Any) -> None:
+    site = SiteFactory(opened_on=date(2024, 1, 1), known_since=None)
+    SiteUpdateFactory(site=site, observed_on=date(2024, 5, 1))
+    client.force_login(pro)
+    response = client.post(edit_url(site), site_payload(version="1", opened_on="2024-06-01", known_since=""))
+    assert response.context["form"].errors["opened_on"] == [
+        "The site cannot have been settled after its first observation (05/01/2024)."
+    ]

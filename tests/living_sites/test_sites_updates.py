@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from maillage.audit.models import AuditEntry
+from maillage.audit.services import SENSITIVE_MARK
 from maillage.living_sites import enums
 from maillage.living_sites.forms.sites import parse_counts
 from maillage.living_sites.models import Site, SiteUpdate
@@ -177,6 +180,15 @@ def test_figures_not_adding_up_are_shown_on_the_right_fields(client: Any, pro: A
     assert not SiteUpdate.objects.exists()
 
 
+def test_bands_and_schooling_larger_than_people_without_minors(client: Any, pro: Any, org: Any, site: Site) -> None:
+    client.force_login(pro)
+    bands = {"minors_0_3": "10", "minors_3_6": "", "minors_6_12": "", "minors_12_16": "", "minors_16_18": ""}
+    errors = errors_of(client.post(new_url(site), payload(org, people="3", children_in_school="5", **bands)))
+    assert "The age bands add up to 10, more than the 3 people." in errors["minors"]
+    assert "There cannot be more children in school (5) than people (3)." in errors["children_in_school"]
+    assert not SiteUpdate.objects.exists()
+
+
 def test_bands_larger_than_minors(client: Any, pro: Any, org: Any, site: Site) -> None:
     client.force_login(pro)
     errors = errors_of(client.post(new_url(site), payload(org, minors="10")))
@@ -312,14 +324,52 @@ def test_service_keeps_the_latest_by_date_then_by_recording(pro: Any, site: Site
     assert first.conditions_light == enums.Light.UNKNOWN
 
 
-def test_service_refuses_unknown_fields_and_dates_after_closure(pro: Any) -> None:
+def test_service_refuses_unknown_fields_and_closed_sites(pro: Any) -> None:
     site = SiteFactory(status=enums.SiteStatus.CLOSED, closed_on=date(2026, 3, 1))
-    with pytest.raises(ValidationError) as error:
-        site_update_record(
-            actor=pro, site=site, data={"observed_on": date(2026, 4, 1), "source": "estimate", "people": 3}
-        )
-    assert "after the site was closed" in str(error.value)
+    for observed_on in (date(2026, 2, 1), date(2026, 4, 1)):  # before or after the closure
+        with pytest.raises(ValidationError) as error:
+            site_update_record(
+                actor=pro, site=site, data={"observed_on": observed_on, "source": "estimate", "people": 3}
+            )
+        assert "This site is closed: no new update can be recorded." in error.value.messages
     with pytest.raises(ValidationError) as error:
         site_update_record(actor=pro, site=site, data={"source": "estimate", "people": 3, "ethnicity": "x"})
     assert "ethnicity" in error.value.message_dict
     assert not SiteUpdate.objects.exists()
+
+
+def test_service_reads_the_status_and_the_dates_on_the_stored_site(pro: Any) -> None:
+    """The caller's copy may be stale: the checks are made on the locked row."""
+    site = SiteFactory(opened_on=date(2026, 1, 1), known_since=None)
+    stale = Site.objects.get(pk=site.pk)
+    Site.objects.filter(pk=site.pk).update(opened_on=date(2026, 3, 1))
+    data = {"observed_on": date(2026, 2, 1), "source": "estimate", "people": 3}
+    with pytest.raises(ValidationError) as error:
+        site_update_record(actor=pro, site=stale, data=data)
+    assert "before the site was settled" in error.value.message_dict["observed_on"][0]
+    Site.objects.filter(pk=site.pk).update(
+        opened_on=date(2026, 1, 1), status=enums.SiteStatus.CLOSED, closed_on=date(2026, 6, 1)
+    )
+    with pytest.raises(ValidationError) as error:
+        site_update_record(actor=pro, site=stale, data=data)
+    assert "This site is closed" in str(error.value)
+    assert not SiteUpdate.objects.exists()
+
+
+def test_service_locks_the_site_before_reading_it(pro: Any, site: Site) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        site_update_record(
+            actor=pro, site=site, data={"observed_on": date(2026, 5, 1), "source": "estimate", "people": 3}
+        )
+    first = next(q["sql"] for q in queries.captured_queries if "living_sites_site" in q["sql"])
+    assert first.startswith("SELECT") and "FOR UPDATE" in first and '"living_sites_site"' in first
+
+
+def test_the_audit_journal_masks_the_notes(client: Any, pro: Any, org: Any, site: Site) -> None:
+    client.force_login(pro)
+    assert client.post(new_url(site), payload(org, notes="Famille Stoica partie")).status_code == 302
+    update = SiteUpdate.objects.get()
+    entry = AuditEntry.objects.get(object_type="living_sites.siteupdate", object_id=str(update.pk))
+    assert entry.changes["notes"] == SENSITIVE_MARK
+    assert entry.changes["people"] == [None, 42]
+    assert "Stoica" not in str(entry.changes)

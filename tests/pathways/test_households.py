@@ -110,7 +110,14 @@ def test_create_household_with_reference_person(pro_client: Any, org: Any, pro: 
     entries = AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="pathways.household")
     assert entries.count() == 1
     # No name, no contact in the journal.
-    text = str(list(AuditEntry.objects.values_list("changes", "reason", "object_repr")))
+    # (Only the case's entries: the generated staff names may contain "Ana".)
+    text = str(
+        list(
+            AuditEntry.objects.filter(object_type__startswith="pathways.").values_list(
+                "changes", "reason", "object_repr"
+            )
+        )
+    )
     for secret in ("Popesku", "Popesco", "Ana", "06 12"):
         assert secret not in text
 

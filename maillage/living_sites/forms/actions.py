@@ -21,13 +21,7 @@ from ..enums import ActionDomain, FunderKind, SiteStatus
 from ..models import Site, SiteAction
 from ..permissions import EDITING_ROLES, site_scope, sites_visible_to
 from ..services.actions import action_years
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from .fields import DateInput, OrganisationChoiceField, OrganisationsChoiceField
 
 
 class SiteChoiceField(forms.ModelMultipleChoiceField):
@@ -41,16 +35,6 @@ class SiteChoiceField(forms.ModelMultipleChoiceField):
 class SiteFilterChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name} – {obj.commune.name}"
-
-
-class OrganisationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
-
-
-class OrganisationsChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
 
 
 def lead_organisation_ids(user: Any, department: str) -> list[int]:

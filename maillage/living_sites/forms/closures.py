@@ -15,15 +15,9 @@ from maillage.pathways.models import Household
 from ..enums import ClosureReason, Solution
 from ..models import ClosureHousehold
 from ..services.closures import UNCHANGED
+from .fields import DateInput
 
 KEEP = "keep"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class ClosurePrepareForm(forms.Form):

@@ -20,6 +20,7 @@ from maillage.pathways.enums import Sensitivity
 
 from ..models import Site
 from ..permissions import journal_classes
+from .fields import DateInput
 
 
 class SiteJournalEntryForm(forms.Form):
@@ -31,9 +32,7 @@ class SiteJournalEntryForm(forms.Form):
             "organisation's members allowed to read them."
         ),
     )
-    occurred_on = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=timezone.localdate
-    )
+    occurred_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     text = forms.CharField(
         label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 5}),

@@ -24,9 +24,16 @@ from maillage.territory.text import normalize_search
 from .. import enums
 from ..models import Site
 from ..permissions import can_create_site
-from ..services.sites import BAND_FIELDS, CONDITION_FIELDS, PROCEDURE_FIELDS, UPDATE_FIELDS, figures_errors
+from ..services.sites import (
+    BAND_FIELDS,
+    CONDITION_FIELDS,
+    PROCEDURE_FIELDS,
+    SITE_FIELDS,
+    UPDATE_FIELDS,
+    figures_errors,
+)
+from .fields import DateInput, OrganisationChoiceField
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # At most this many communes are listed when a name matches several.
 MAX_COMMUNE_CHOICES = 10
 _INSEE = re.compile(r"\b(\d{5}|2[AB]\d{3})\b", re.IGNORECASE)
@@ -74,11 +81,6 @@ def commune_label(commune: Commune) -> str:
 # --- Site ----------------------------------------------------------------------------------
 
 
-class OrganisationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.name
-
-
 class SiteForm(forms.Form):
     """A site. ``procedure``: show the legal procedure fields (the view asks the policy)."""
 
@@ -118,8 +120,8 @@ class SiteForm(forms.Form):
     )
     owner_kind = forms.ChoiceField(label=_("Owner"), choices=enums.OwnerKind.choices, initial=enums.OwnerKind.UNKNOWN)
     owner_name = forms.CharField(label=_("Owner's name"), max_length=200, required=False)
-    opened_on = forms.DateField(label=_("Settled since"), required=False, widget=DATE_WIDGET)
-    known_since = forms.DateField(label=_("Known since"), required=False, widget=DATE_WIDGET)
+    opened_on = forms.DateField(label=_("Settled since"), required=False, widget=DateInput())
+    known_since = forms.DateField(label=_("Known since"), required=False, widget=DateInput())
     organisation = OrganisationChoiceField(
         label=_("Organisation following the site"),
         queryset=Organisation.objects.none(),
@@ -130,8 +132,8 @@ class SiteForm(forms.Form):
         label=_("Legal procedure"), choices=enums.LegalProcedure.choices, initial=enums.LegalProcedure.NONE
     )
     procedure_decision = forms.CharField(label=_("Decision"), max_length=255, required=False)
-    procedure_decided_on = forms.DateField(label=_("Date of the decision"), required=False, widget=DATE_WIDGET)
-    procedure_deadline = forms.DateField(label=_("Deadline to leave"), required=False, widget=DATE_WIDGET)
+    procedure_decided_on = forms.DateField(label=_("Date of the decision"), required=False, widget=DateInput())
+    procedure_deadline = forms.DateField(label=_("Deadline to leave"), required=False, widget=DateInput())
     confirm_location = forms.BooleanField(label=_("I confirm this location"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
@@ -173,9 +175,6 @@ class SiteForm(forms.Form):
         initial["organisation"] = site.organisation_id
         initial["version"] = site.version
         return initial
-
-    def location_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("commune", "address", "latitude", "longitude", "outline")]
 
     def clean_commune(self) -> Commune:
         text = self.cleaned_data["commune"]
@@ -244,23 +243,7 @@ class SiteForm(forms.Form):
     def site_data(self, *, procedure: bool) -> dict[str, Any]:
         """The ``data`` of ``site_create``/``site_edit``; the procedure only with ``procedure``."""
         data = self.cleaned_data
-        result = {
-            name: data.get(name)
-            for name in (
-                "name",
-                "kind",
-                "address",
-                "commune",
-                "latitude",
-                "longitude",
-                "outline",
-                "owner_kind",
-                "owner_name",
-                "opened_on",
-                "known_since",
-                "organisation",
-            )
-        }
+        result = {name: data.get(name) for name in SITE_FIELDS if name not in PROCEDURE_FIELDS}
         for name in ("address", "owner_name"):
             result[name] = result[name] or ""
         if procedure and self.show_procedure:
@@ -345,7 +328,7 @@ def format_counts(counts: dict[str, int] | None) -> str:
 class SiteUpdateForm(forms.Form):
     """A dated observation, filled on a phone on the site. Groups: ``FIELDSETS``."""
 
-    observed_on = forms.DateField(label=_("Date of the observation"), widget=DATE_WIDGET)
+    observed_on = forms.DateField(label=_("Date of the observation"), widget=DateInput())
     source = forms.ChoiceField(
         label=_("Origin of the figures"), choices=enums.FigureSource.choices, widget=forms.RadioSelect
     )

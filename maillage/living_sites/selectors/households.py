@@ -5,6 +5,9 @@ A user sees the households of the site that Pathways lets them see
 with them by an active referral). The name is shown only when Pathways would show it (own
 organisation, or a referral sharing the identity); otherwise "Household #12". Of the others
 the page gives only their number, never a name nor an organisation. Two queries.
+
+Closing a site does not unlink its households in Pathways (their cases keep where they lived):
+the page of a closed site lists them as the households who lived there.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ Rules of the data:
   while fundings or indicators lie outside the new period;
 - an amount is zero or more; one funding per (year, funder), one indicator per (year, label),
   names compared without case; an indicator code is used once per year.
+
+The writes of fundings and indicators lock the action's row first and check these rules on
+it, in the same transaction as the write: an edit of the action's period, or another addition,
+waits for them.
 """
 
 from __future__ import annotations
@@ -206,35 +210,43 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+def _lock_action(action: SiteAction) -> SiteAction:
+    """The action's row, locked until the end of the transaction: its period and its fundings
+    and indicators are read on it, so that a parallel edit or addition waits."""
+    return SiteAction.objects.select_for_update().get(pk=action.pk)
+
+
 def funding_add(
     *, actor: Any, action: SiteAction, year: int, funder_kind: str, funder: str, amount: Any
 ) -> ActionFunding:
     """Add a funding of ``amount`` euros from ``funder`` for ``year``."""
     funder = (funder or "").strip()
     value = _amount(amount)
-    errors: dict[str, str] = {}
-    year_error = _year_error(action, year)
-    if year_error:
-        errors["year"] = year_error
-    if funder_kind not in FunderKind.values:
-        errors["funder_kind"] = _("Choose a type of funder.")
-    if not funder:
-        errors["funder"] = _("Name the funder.")
-    if value is None:
-        errors["amount"] = _("Give the amount in euros.")
-    elif value < 0:
-        errors["amount"] = _("The amount cannot be negative.")
-    if not errors and ActionFunding.objects.filter(action=action, year=year, funder__iexact=funder).exists():
-        errors["funder"] = _(
-            "%(funder)s already has a funding for %(year)s on this action. Remove it first to change it."
-        ) % {"funder": funder, "year": year}
-    if errors or value is None:
-        raise ValidationError(errors)
-    funding = ActionFunding(action=action, year=year, funder_kind=funder_kind, funder=funder, amount=value)
-    funding.full_clean()
     with transaction.atomic():
+        locked = _lock_action(action)
+        errors: dict[str, str] = {}
+        year_error = _year_error(locked, year)
+        if year_error:
+            errors["year"] = year_error
+        if funder_kind not in FunderKind.values:
+            errors["funder_kind"] = _("Choose a type of funder.")
+        if not funder:
+            errors["funder"] = _("Name the funder.")
+        if value is None:
+            errors["amount"] = _("Give the amount in euros.")
+        elif value < 0:
+            errors["amount"] = _("The amount cannot be negative.")
+        if not errors and ActionFunding.objects.filter(action=locked, year=year, funder__iexact=funder).exists():
+            errors["funder"] = _(
+                "%(funder)s already has a funding for %(year)s on this action. Remove it first to change it."
+            ) % {"funder": funder, "year": year}
+        if errors or value is None:
+            raise ValidationError(errors)
+        funding = ActionFunding(action=locked, year=year, funder_kind=funder_kind, funder=funder, amount=value)
+        funding.full_clean()
         funding.save()
-        _touch(action)
+        _touch(locked)
+        action.updated_at = locked.updated_at
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -277,40 +289,41 @@ def indicator_set(
     label = " ".join((label or "").split())
     code = (code or "").strip().lower()
     unit = (unit or "").strip() or "people"
-    errors: dict[str, str] = {}
-    year_error = _year_error(action, year)
-    if year_error:
-        errors["year"] = year_error
-    if not label:
-        errors["label"] = _("Name the indicator.")
-    planned = _count(planned, "planned", errors)
-    achieved = _count(achieved, "achieved", errors)
-    if planned is None and achieved is None and not errors:
-        errors["planned"] = _("Give the planned figure, the achieved one, or both.")
-    current = None
-    if not errors:
-        current = ActionIndicator.objects.filter(action=action, year=year, label__iexact=label).first()
-        if code:
-            same_code = ActionIndicator.objects.filter(action=action, year=year, code=code)
-            if current is not None:
-                same_code = same_code.exclude(pk=current.pk)
-            other = same_code.first()
-            if other is not None:
-                errors["code"] = _("The code %(code)s is already used in %(year)s by the indicator “%(label)s”.") % {
-                    "code": code,
-                    "year": year,
-                    "label": other.label,
-                }
-    if errors:
-        raise ValidationError(errors)
-    indicator = current or ActionIndicator(action=action, year=year)
-    before = model_snapshot(indicator, INDICATOR_FIELDS) if current else {}
-    indicator.label, indicator.code, indicator.unit = label, code, unit
-    indicator.planned, indicator.achieved = planned, achieved
-    indicator.full_clean()
     with transaction.atomic():
+        locked = _lock_action(action)
+        errors: dict[str, str] = {}
+        year_error = _year_error(locked, year)
+        if year_error:
+            errors["year"] = year_error
+        if not label:
+            errors["label"] = _("Name the indicator.")
+        planned = _count(planned, "planned", errors)
+        achieved = _count(achieved, "achieved", errors)
+        if planned is None and achieved is None and not errors:
+            errors["planned"] = _("Give the planned figure, the achieved one, or both.")
+        current = None
+        if not errors:
+            indicators = ActionIndicator.objects.filter(action=locked, year=year)
+            current = indicators.filter(label__iexact=label).first()
+            if code:
+                same_code = indicators.filter(code=code)
+                if current is not None:
+                    same_code = same_code.exclude(pk=current.pk)
+                other = same_code.first()
+                if other is not None:
+                    errors["code"] = _(
+                        "The code %(code)s is already used in %(year)s by the indicator “%(label)s”."
+                    ) % {"code": code, "year": year, "label": other.label}
+        if errors:
+            raise ValidationError(errors)
+        indicator = current or ActionIndicator(action=locked, year=year)
+        before = model_snapshot(indicator, INDICATOR_FIELDS) if current else {}
+        indicator.label, indicator.code, indicator.unit = label, code, unit
+        indicator.planned, indicator.achieved = planned, achieved
+        indicator.full_clean()
         indicator.save()
-        _touch(action)
+        _touch(locked)
+        action.updated_at = locked.updated_at
         changes = diff(before, model_snapshot(indicator, INDICATOR_FIELDS))
         if changes:
             audit_record(

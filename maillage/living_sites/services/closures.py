@@ -11,6 +11,9 @@ by someone who does not see it.
 A household's ``label`` is a reference ("family 7, caravan 3"), never a name; notes, labels
 and details are free texts, so the audit journal records that they changed, not their value.
 
+The writes that may create the closure lock the site's row first (``_lock_site``), as
+``site_close`` does: two first posts at once wait for each other instead of both creating it.
+
 There is no ``site_reopen``: a closure recorded by mistake is corrected in the admin.
 """
 
@@ -47,8 +50,15 @@ class _Unchanged:
 UNCHANGED: Any = _Unchanged()
 
 
+def _lock_site(site: Site) -> Site:
+    """The site's row, locked until the end of the transaction: the writes that may create its
+    closure take it first, so that two of them cannot both create it."""
+    return Site.objects.select_for_update().get(pk=site.pk)
+
+
 def _closure_for(site: Site, actor: Any) -> tuple[Closure, bool]:
-    """The site's closure, created (and journalled) if it does not exist yet."""
+    """The site's closure, created (and journalled) if it does not exist yet. The caller has
+    locked the site (``_lock_site``)."""
     closure = Closure.objects.select_for_update().filter(site=site).first()
     if closure is not None:
         return closure, False
@@ -60,10 +70,11 @@ def _closure_for(site: Site, actor: Any) -> tuple[Closure, bool]:
 def closure_prepare(*, actor: Any, site: Site, planned_on: date | None, notes: str = "") -> Closure:
     """Create or update the site's closure: the date it is planned for, and notes."""
     notes = (notes or "").strip()
-    if planned_on is not None and site.opened_on and planned_on < site.opened_on:
-        raise ValidationError({"planned_on": _("The closure cannot be planned before the site was settled.")})
     with transaction.atomic():
-        closure, created = _closure_for(site, actor)
+        locked = _lock_site(site)
+        if planned_on is not None and locked.opened_on and planned_on < locked.opened_on:
+            raise ValidationError({"planned_on": _("The closure cannot be planned before the site was settled.")})
+        closure, _created = _closure_for(locked, actor)
         before = model_snapshot(closure, CLOSURE_FIELDS)
         closure.planned_on, closure.notes = planned_on, notes
         closure.full_clean()
@@ -130,10 +141,11 @@ def closure_household_add(
     label = " ".join((label or "").split())
     solution_detail = (solution_detail or "").strip()
     with transaction.atomic():
-        closure, _created = _closure_for(site, actor)
+        locked = _lock_site(site)
+        closure, _created = _closure_for(locked, actor)
         _check_household(
             actor=actor,
-            site=site,
+            site=locked,
             closure=closure,
             current=None,
             label=label,

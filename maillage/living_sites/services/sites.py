@@ -5,6 +5,13 @@ writing (a ``ValidationError`` keyed by field, nothing written) and appends an a
 They do not check permissions (the views and the API ask ``permissions`` first), with one
 exception that is a rule of the data: the legal procedure fields are refused unless the caller
 says the actor may set them (``may_set_procedure``).
+
+The audit journal is read by platform administrators, who may not see the legal procedure, and
+the owner's name may be a private person's: those fields (``SENSITIVE_FIELDS``) and the free
+notes of an update are journalled as changed, never with their value.
+
+A closed site keeps its history: no new observation is recorded on it (``site_status_check``),
+but its facts may still be edited, to correct them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
@@ -42,6 +50,9 @@ SITE_FIELDS = (
     "organisation",
     *PROCEDURE_FIELDS,
 )
+# Journalled as changed, without their value (see the module's docstring).
+SENSITIVE_FIELDS = frozenset({*PROCEDURE_FIELDS, "owner_name"})
+UPDATE_SENSITIVE_FIELDS = frozenset({"notes"})
 BAND_FIELDS = tuple(name for name, _label in AGE_BANDS)
 FIGURE_FIELDS = ("people", "households", "minors", *BAND_FIELDS, "children_in_school")
 CONDITION_FIELDS = (
@@ -111,11 +122,27 @@ def _validate_outline(outline: Any) -> str | None:
     return None
 
 
+def _short(value: date) -> str:
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
 def _check_site(site: Site) -> None:
+    """The rules of a site's facts; for a site already saved, its dates are also checked
+    against its closure and its first observation (one query)."""
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if site.opened_on and site.opened_on > today:
         errors["opened_on"] = _("This date is in the future.")
+    elif site.opened_on and site.closed_on and site.opened_on > site.closed_on:
+        errors["opened_on"] = _("The site cannot have been settled after its closure (%(date)s).") % {
+            "date": _short(site.closed_on)
+        }
+    elif site.opened_on and site.pk is not None:
+        first = SiteUpdate.objects.filter(site_id=site.pk).aggregate(first=Min("observed_on"))["first"]
+        if first is not None and site.opened_on > first:
+            errors["opened_on"] = _("The site cannot have been settled after its first observation (%(date)s).") % {
+                "date": _short(first)
+            }
     if site.known_since and site.known_since > today:
         errors["known_since"] = _("This date is in the future.")
     if site.opened_on and site.known_since and site.known_since < site.opened_on:
@@ -131,7 +158,16 @@ def _check_site(site: Site) -> None:
         raise ValidationError(errors)
 
 
-def _refuse_procedure(data: dict[str, Any], current: Site | None) -> None:
+def _clean_site(site: Site) -> None:
+    """The fields first, then the rules of ``_check_site`` (errors on the right field), then
+    the database constraints (a last guard, with their generic message)."""
+    exclude = ["department", "latest_update", "created_by"]
+    site.full_clean(exclude=exclude, validate_constraints=False)
+    _check_site(site)
+    site.validate_constraints(exclude=exclude)
+
+
+def _refuse_procedure(data: dict[str, Any]) -> None:
     """A caller who may not set the legal procedure may not send it either (even unchanged)."""
     sent = [name for name in PROCEDURE_FIELDS if name in data]
     if sent:
@@ -144,29 +180,37 @@ def site_create(*, actor: Any, data: dict[str, Any], may_set_procedure: bool = F
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     if not may_set_procedure:
-        _refuse_procedure(data, None)
+        _refuse_procedure(data)
     site = Site(**data, created_by=actor if getattr(actor, "is_authenticated", False) else None)
     if site.commune_id:
         site.department_id = site.commune.department_id
     if site.procedure == "":
         site.procedure = LegalProcedure.NONE
-    site.full_clean(exclude=["department", "latest_update", "created_by"])
-    _check_site(site)
+    _clean_site(site)
     with transaction.atomic():
         site.save()
-        audit_record(actor=actor, action=AuditAction.CREATE, obj=site, changes=model_snapshot(site, SITE_FIELDS))
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=site,
+            changes=diff({}, model_snapshot(site, SITE_FIELDS), sensitive=SENSITIVE_FIELDS),
+        )
     return site
 
 
 def site_edit(
     *, actor: Any, site: Site, data: dict[str, Any], version: int | None = None, may_set_procedure: bool = False
 ) -> Site:
-    """Change the fields given in ``data``. ``version`` (optional) refuses a stale form."""
+    """Change the fields given in ``data``. ``version`` (optional) refuses a stale form.
+
+    A closed site may be edited too, to correct its facts (its status, closure date and reason
+    are set by ``services.closures.site_close`` only); no new observation is recorded on it.
+    """
     unknown = set(data) - set(SITE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
     if not may_set_procedure:
-        _refuse_procedure(data, site)
+        _refuse_procedure(data)
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
         if version is not None and locked.version != version:
@@ -175,9 +219,8 @@ def site_edit(
         for name, value in data.items():
             setattr(locked, name, value)
         locked.department_id = locked.commune.department_id
-        locked.full_clean(exclude=["department", "latest_update", "created_by"])
-        _check_site(locked)
-        changes = diff(before, model_snapshot(locked, SITE_FIELDS))
+        _clean_site(locked)
+        changes = diff(before, model_snapshot(locked, SITE_FIELDS), sensitive=SENSITIVE_FIELDS)
         if changes:
             locked.version += 1
             locked.updated_at = timezone.now()
@@ -215,6 +258,11 @@ def figures_errors(data: dict[str, Any]) -> dict[str, str]:
             "minors": minors,
             "people": people,
         }
+    elif people is not None and minors is None and known_bands > people:
+        errors["minors"] = _("The age bands add up to %(bands)s, more than the %(people)s people.") % {
+            "bands": known_bands,
+            "people": people,
+        }
     if people is not None and households is not None and households > people:
         errors["households"] = _("There cannot be more households (%(households)s) than people (%(people)s).") % {
             "households": households,
@@ -224,6 +272,10 @@ def figures_errors(data: dict[str, Any]) -> dict[str, str]:
         errors["children_in_school"] = _(
             "There cannot be more children in school (%(in_school)s) than minors (%(minors)s)."
         ) % {"in_school": in_school, "minors": minors}
+    elif in_school is not None and minors is None and people is not None and in_school > people:
+        errors["children_in_school"] = _(
+            "There cannot be more children in school (%(in_school)s) than people (%(people)s)."
+        ) % {"in_school": in_school, "people": people}
     for name in ("nationalities", "languages"):
         counts = data.get(name) or {}
         # Countries: ISO 3166 alpha-2 ("RO"); languages: ISO 639-1 or 639-3 ("ro", "rom").
@@ -231,6 +283,7 @@ def figures_errors(data: dict[str, Any]) -> dict[str, str]:
         if not isinstance(counts, dict) or not all(
             isinstance(k, str)
             and len(k) in lengths
+            and k.isascii()
             and k.isalpha()
             and isinstance(v, int)
             and not isinstance(v, bool)
@@ -252,8 +305,9 @@ def figures_errors(data: dict[str, Any]) -> dict[str, str]:
 def site_update_record(
     *, actor: Any, site: Site, data: dict[str, Any], organisation_id: int | None = None
 ) -> SiteUpdate:
-    """Record a dated observation of population and conditions; it becomes the site's latest
-    figures unless an observation with a later date exists."""
+    """Record a dated observation of population and conditions of an open site; it becomes the
+    site's latest figures unless an observation with a later date exists. The site's status
+    and dates are read on its locked row."""
     unknown = set(data) - set(UPDATE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
@@ -265,27 +319,28 @@ def site_update_record(
             }
     if data.get("minors") is None and all(isinstance(data.get(b), int) for b in BAND_FIELDS):
         data["minors"] = sum(data[b] for b in BAND_FIELDS)
-    errors = figures_errors(data)
-    observed_on: date | None = data.get("observed_on")
-    if observed_on is not None:
-        if observed_on > timezone.localdate():
-            errors["observed_on"] = _("This date is in the future.")
-        elif site.opened_on and observed_on < site.opened_on:
-            errors["observed_on"] = _("This date is before the site was settled.")
-        elif site.closed_on and observed_on > site.closed_on:
-            errors["observed_on"] = _("This date is after the site was closed.")
-    if errors:
-        raise ValidationError(errors)
-    update = SiteUpdate(
-        site=site,
-        organisation_id=organisation_id,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        **data,
-    )
-    update.conditions_light = summarise(update)
-    update.full_clean(exclude=["site", "organisation", "recorded_by"])
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
+        site_status_check(locked)
+        errors = figures_errors(data)
+        observed_on: date | None = data.get("observed_on")
+        if observed_on is not None:
+            if observed_on > timezone.localdate():
+                errors["observed_on"] = _("This date is in the future.")
+            elif locked.opened_on and observed_on < locked.opened_on:
+                errors["observed_on"] = _("This date is before the site was settled.")
+            elif locked.closed_on and observed_on > locked.closed_on:
+                errors["observed_on"] = _("This date is after the site was closed.")
+        if errors:
+            raise ValidationError(errors)
+        update = SiteUpdate(
+            site=locked,
+            organisation_id=organisation_id,
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            **data,
+        )
+        update.conditions_light = summarise(update)
+        update.full_clean(exclude=["site", "organisation", "recorded_by"])
         update.save()
         latest = (
             SiteUpdate.objects.filter(pk=locked.latest_update_id).only("pk", "observed_on").first()
@@ -299,12 +354,18 @@ def site_update_record(
             actor=actor,
             action=AuditAction.CREATE,
             obj=update,
-            changes=model_snapshot(update, ("site", *UPDATE_FIELDS, "conditions_light")),
+            changes=diff(
+                {},
+                model_snapshot(update, ("site", *UPDATE_FIELDS, "conditions_light")),
+                sensitive=UPDATE_SENSITIVE_FIELDS,
+            ),
         )
     return update
 
 
 def site_status_check(site: Site) -> None:
-    """Observations and edits are for open sites (a closed site keeps its history)."""
+    """New observations are recorded on open sites only: a closed site keeps its history (its
+    facts may still be corrected, ``site_edit``). The pages, the API and ``site_update_record``
+    ask it."""
     if site.status != SiteStatus.OPEN:
-        raise ValidationError(_("This site is closed."))
+        raise ValidationError(_("This site is closed: no new update can be recorded."))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from maillage.core.forms import add_service_errors
+from maillage.core.http import query_without_page
 
 from ..forms.actions import ActionFilterForm, ActionForm, FundingForm, IndicatorForm
 from ..models import ActionFunding, ActionIndicator, SiteAction
@@ -41,12 +42,6 @@ def _get_action(request: HttpRequest, pk: int, *, edit: bool = False) -> SiteAct
     return action
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def actions(request: HttpRequest) -> HttpResponse:
     form = ActionFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
@@ -58,7 +53,7 @@ def actions(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "year": filters.get("year"),
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_create": bool(departments_editable_by(request.user)),
         },
     )

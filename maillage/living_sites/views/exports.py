@@ -10,19 +10,20 @@ service) go through ``maillage.core.suppression``: counts from 1 to threshold âˆ
 "< 5", and the cells that would give them back are written "s". The constraints are: in each
 column, the Total row is the sum of the sites' rows; in each row where it holds (blank read as
 0), the minors are the sum of the five age bands. People, households and children in school
-are not sums of other columns. The XLSX then has a "Notes" sheet explaining the markers.
+are not sums of other columns. No hidden count can then be computed exactly from the shown ones
+with these sums, even combined (see ``core.suppression`` for what is not guaranteed: ranges, and
+two exports with different filters subtracted from each other). The markers are explained by a
+note (``marker_legend``): the last line of the CSV, after the Total row, and a "Notes" sheet in
+the XLSX.
 
-Formats as in the directory's exports (``directory/exporters.py``): CSV in UTF-8 with a BOM,
+Formats as in the directory's exports (``maillage.core.exports``): CSV in UTF-8 with a BOM,
 ``;`` separated, dates as dd/mm/yyyy; XLSX built in write-only mode; in both, text cells never
 run as formulas.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
-from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,11 +31,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
+from maillage.core.exports import XLSX_CONTENT_TYPE, csv_lines, xlsx_append, xlsx_bytes, xlsx_sheet, xlsx_workbook
 from maillage.core.suppression import SuppressedTable, additive_constraints, marker_legend, suppress
 
 from ..enums import FigureSource, Light
@@ -46,7 +44,6 @@ from ..services.sites import BAND_FIELDS, FIGURE_FIELDS, PROCEDURE_FIELDS
 
 TOTAL = "total"
 FORMATS = ("csv", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _label(model: type[Any], name: str) -> str:
@@ -144,73 +141,24 @@ def export_rows(user: Any, sites: Sequence[Site]) -> tuple[list[str], list[list[
     return export_headers(show_procedure), rows, hide
 
 
-def _safe_text(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, int):
-        return str(value)
-    return _safe_text(str(value))
-
-
-def export_csv(headers: list[str], rows: list[list[Any]]) -> Iterator[str]:
-    """CSV lines: UTF-8 BOM first, ``;`` separated."""
-    writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(headers)
-    for row in rows:
-        yield writer.writerow([_csv_value(value) for value in row])
+def export_csv(headers: list[str], rows: list[list[Any]], *, notes: list[str] | None = None) -> Iterator[str]:
+    """CSV lines: UTF-8 BOM first, ``;`` separated; then each note on a line of its own (its
+    first cell, the others empty, so that the file stays rectangular)."""
+    padding = [""] * (len(headers) - 1)
+    return csv_lines(headers, [*rows, *([note, *padding] for note in notes or [])])
 
 
 def export_xlsx(headers: list[str], rows: list[list[Any]], *, notes: list[str] | None = None) -> bytes:
-    """A workbook built in write-only mode: the sites, then (if any) a sheet of notes."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Sites")[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    """A workbook built in write-only mode: the sites (the Total row in bold), then a sheet of notes."""
+    workbook = xlsx_workbook()
+    sheet = xlsx_sheet(workbook, _("Sites"), headers)
     for index, row in enumerate(rows):
-        cells: list[Any] = []
-        for value in row:
-            if value is None:
-                cells.append(None)
-            elif isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD/MM/YYYY"
-                cells.append(cell)
-            elif isinstance(value, int):
-                cells.append(value)
-            else:
-                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-                cell.data_type = "s"  # never a formula
-                if index == len(rows) - 1:
-                    cell.font = bold
-                cells.append(cell)
-        sheet.append(cells)
+        xlsx_append(sheet, row, bold=index == len(rows) - 1)
     if notes:
-        notes_sheet = workbook.create_sheet(_("Notes")[:31])
+        notes_sheet = xlsx_sheet(workbook, _("Notes"))
         for line in notes:
-            cell = WriteOnlyCell(notes_sheet, value=ILLEGAL_CHARACTERS_RE.sub("", line))
-            cell.data_type = "s"
-            notes_sheet.append([cell])
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+            xlsx_append(notes_sheet, [line])
+    return xlsx_bytes(workbook)
 
 
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -220,13 +168,11 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     sites = list(sites_for_list(request.user, **form.filters()))
     headers, rows, suppressed = export_rows(request.user, sites)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    notes = [marker_legend()] if suppressed else None
     if fmt == "xlsx":
-        response = HttpResponse(
-            export_xlsx(headers, rows, notes=[marker_legend()] if suppressed else None),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        response = HttpResponse(export_xlsx(headers, rows, notes=notes), content_type=XLSX_CONTENT_TYPE)
     else:
-        response = HttpResponse("".join(export_csv(headers, rows)), content_type="text/csv; charset=utf-8")
+        response = HttpResponse("".join(export_csv(headers, rows, notes=notes)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="maillage-sites-{stamp}.{fmt}"'
     response["Cache-Control"] = "private, no-store"
     return response

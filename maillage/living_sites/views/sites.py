@@ -20,11 +20,12 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from maillage.core.forms import add_service_errors
+from maillage.core.http import query_without_page
 from maillage.organisations.models import Organisation
 
 from .. import charts
 from ..conditions import CATEGORIES, lights
-from ..enums import AGE_BANDS, Light, SiteStatus
+from ..enums import AGE_BANDS, Light
 from ..forms.filters import filter_form_for
 from ..forms.sites import SiteForm, SiteUpdateForm, format_counts
 from ..models import Site, SiteUpdate
@@ -56,10 +57,17 @@ LIGHT_WORDS = dict(Light.choices)
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
+def _closed_message(site: Site) -> str | None:
+    """Why no update may be recorded on this site (``services.site_status_check``), or None."""
+    try:
+        services.site_status_check(site)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return None
+
+
+def _may_record_update(user: Any, site: Site) -> bool:
+    return can_record_update(user, site) and _closed_message(site) is None
 
 
 def _user_organisation_ids(user: Any) -> list[int]:
@@ -101,7 +109,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
     for site in page:
         latest = site.latest_update
         site.light = light_of(latest.conditions_light if latest else Light.UNKNOWN)  # type: ignore[attr-defined]
-    query = _query_without_page(request)
+    query = query_without_page(request)
     return render(
         request,
         "living_sites/sites/list.html",
@@ -142,7 +150,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart_table": charts.chart_table(x_labels, series),
         "chart_truncated": len(recent) == CHART_UPDATES,
         "sees_procedure": can_see_procedure(user, site),
-        "can_record_update": can_record_update(user, site) and site.status == SiteStatus.OPEN,
+        "can_record_update": _may_record_update(user, site),
         "can_edit": can_edit_site(user, site),
         "can_manage_closure": can_manage_closure(user, site),
     }
@@ -247,10 +255,10 @@ def update_create(request: HttpRequest, pk: int) -> HttpResponse:
     organisations = list(
         Organisation.objects.filter(pk__in=organisation_ids).order_by("name", "pk").values_list("pk", "name")
     )
-    closed = site.status != SiteStatus.OPEN
+    closed = _closed_message(site)
     form = SiteUpdateForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and closed:
-        messages.error(request, _("This site is closed: no new update can be recorded."))
+        messages.error(request, closed)
     elif request.method == "POST" and form.is_valid():
         try:
             services.site_update_record(
@@ -268,7 +276,7 @@ def update_create(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "site": site,
             "form": form,
-            "closed": closed,
+            "closed": closed is not None,
             "latest": latest,
             "grid_fieldsets": ("population", "minors", "schooling"),
         },
@@ -290,9 +298,9 @@ def update_list(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "site": site,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "band_labels": [label for _name, label in AGE_BANDS],
-            "can_record_update": can_record_update(request.user, site) and site.status == SiteStatus.OPEN,
+            "can_record_update": _may_record_update(request.user, site),
         },
     )
 

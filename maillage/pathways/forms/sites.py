@@ -1,6 +1,6 @@
 """The choice of a living site (``living_sites.Site``) in the household and appointment forms.
 
-The list holds the open sites the user sees (``living_sites.permissions.sites_visible_to``),
+The list holds the open sites the user sees (``living_sites.permissions.sites_choosable_by``),
 labelled with their commune; a site outside it is refused by the field (and by the services).
 An edit form also keeps the site already chosen, even if it closed since.
 """
@@ -12,9 +12,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from maillage.living_sites.enums import SiteStatus
 from maillage.living_sites.models import Site
-from maillage.living_sites.permissions import sites_visible_to
+from maillage.living_sites.permissions import sites_choosable_by
 
 
 class LivingSiteField(forms.ModelChoiceField):
@@ -29,7 +28,7 @@ class LivingSiteField(forms.ModelChoiceField):
 
 def living_sites_for(user: Any, current_id: int | None = None) -> QuerySet[Site]:
     """The sites offered to ``user``: the open sites they see, and the current one if any."""
-    condition = Q(pk__in=sites_visible_to(user).filter(status=SiteStatus.OPEN).values("pk"))
+    condition = Q(pk__in=sites_choosable_by(user).values("pk"))
     if current_id:
         condition |= Q(pk=current_id)
     return (

@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record
-from maillage.living_sites.enums import SiteStatus
 from maillage.living_sites.models import Site
-from maillage.living_sites.permissions import sites_visible_to
+from maillage.living_sites.permissions import living_site_errors
 from maillage.organisations.models import Membership, Organisation
 
 from ..enums import AppointmentKind, AppointmentStatus, HouseholdStatus, Sensitivity
@@ -39,9 +38,7 @@ def _check_living_site(actor: Any, kind: str, living_site: Site | None) -> dict[
         return {}
     if kind not in GROUP_KINDS:
         return {"living_site": _("Only home visits and workshops take place at a living site.")}
-    if not sites_visible_to(actor).filter(pk=living_site.pk, status=SiteStatus.OPEN).exists():
-        return {"living_site": _("Choose an open living site among those you see.")}
-    return {}
+    return living_site_errors(actor, living_site.pk)
 
 
 def _check(

@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.enums import AuditAction
 from maillage.audit.services import audit_record, diff, model_snapshot
-from maillage.living_sites.enums import SiteStatus
 from maillage.living_sites.models import Site
-from maillage.living_sites.permissions import sites_visible_to
+from maillage.living_sites.permissions import living_site_errors
 from maillage.organisations.models import Membership, Organisation
 from maillage.territory.models import Commune
 from maillage.territory.selectors import commune_from_code
@@ -156,11 +155,9 @@ def _check_referent(organisation_id: int, referent: Any) -> None:
 def _check_living_site(actor: Any, household: Household, before_id: int | None) -> None:
     """A newly chosen living site must be an open site the actor sees (a site kept unchanged
     stays, even if it closed since)."""
-    site_id = household.living_site_id
-    if site_id is None or site_id == before_id:
-        return
-    if not sites_visible_to(actor).filter(pk=site_id, status=SiteStatus.OPEN).exists():
-        raise ValidationError({"living_site": _("Choose an open living site among those you see.")})
+    errors = living_site_errors(actor, household.living_site_id, kept_id=before_id)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_version(household: Household, expected_version: int | None) -> None:

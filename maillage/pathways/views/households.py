@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.services import audit_read
 from maillage.core.forms import add_service_errors
+from maillage.core.http import query_without_page
 from maillage.living_sites.models import Site
 from maillage.living_sites.permissions import sites_visible_to
 from maillage.organisations.models import Organisation
@@ -46,12 +47,6 @@ PAGE_SIZE = 25
 
 
 # --- Helpers -------------------------------------------------------------------------------
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _members(household: Household) -> list[Person]:
@@ -133,7 +128,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_create": bool(organisations_for_new_households(request.user)),
             "alert_days": selectors.alert_limit() - timezone.localdate(),
         },
