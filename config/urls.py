@@ -18,6 +18,7 @@ def build_api() -> NinjaAPI:
     from maillage.accounts.api import router as accounts_router
     from maillage.directory.api import router as directory_router
     from maillage.directory.api_export import router as directory_export_router
+    from maillage.indicators.api import router as indicators_router
     from maillage.living_sites.api import router as living_sites_router
     from maillage.organisations.api import router as organisations_router
     from maillage.rights.api import router as rights_router
@@ -31,6 +32,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/", directory_export_router)
     api.add_router("/", rights_router)
     api.add_router("/", living_sites_router)
+    api.add_router("/", indicators_router)
     return api
 
 
@@ -53,6 +55,7 @@ urlpatterns = [
     path("directory/", include("maillage.directory.urls")),
     path("pathways/", include("maillage.pathways.urls")),
     path("sites/", include("maillage.living_sites.urls")),
+    path("indicators/", include("maillage.indicators.urls")),
     # The public rights portal (French URL: it is printed on leaflets).
     path("droits/", include("maillage.rights.urls")),
     # Choosing a language is allowed before logging in.

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "maillage.rights",
     "maillage.pathways",
     "maillage.living_sites",
+    "maillage.indicators",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,8 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 DIRECTORY_STALE_DAYS = int(os.environ.get("MAILLAGE_DIRECTORY_STALE_DAYS", "183"))
 # Run uploaded imports in the request instead of the worker (dev and tests only).
 DIRECTORY_IMPORT_INLINE = False
+# Generate the annual reviews in the request instead of the worker (dev and test only).
+INDICATORS_REVIEW_INLINE = False
 
 # --- Pathways (case management) ----------------------------------------------------------
 # Scanned documents of the cases: outside the static and media folders, never served directly.

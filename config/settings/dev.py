@@ -17,3 +17,4 @@ WHITENOISE_AUTOREFRESH = True
 
 # No worker needed: uploaded directory imports run in the request.
 DIRECTORY_IMPORT_INLINE = True
+INDICATORS_REVIEW_INLINE = True

@@ -18,6 +18,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # No worker needed: uploaded directory imports run in the request.
 DIRECTORY_IMPORT_INLINE = True
+INDICATORS_REVIEW_INLINE = True
 
 # Rate limits are tested with their own rate; per-process memory keeps tests independent.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,5 @@
+"""JSON API of the Indicators module (written by its area's owner)."""
+
+from ninja import Router
+
+router = Router(tags=["indicators"])
