@@ -43,6 +43,7 @@ demo: install
 	$(PY) manage.py demo_directory
 	$(PY) manage.py demo_pathways
 	$(PY) manage.py demo_sites
+	$(PY) manage.py load_indicators --refresh
 	@echo ""
 	@echo "Maillage is served on http://$(HOST):$(PORT)/ (Ctrl+C to stop; 'make stop-db' stops the embedded database)."
 	$(PY) manage.py runserver $(HOST):$(PORT)

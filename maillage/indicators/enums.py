@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Unit(models.TextChoices):
-    COUNT = "count", _("Number")
+    COUNT = "count", _("Count")
     PERCENT = "percent", _("Percentage")
     HOURS = "hours", _("Hours")
     EUROS = "euros", _("Euros")

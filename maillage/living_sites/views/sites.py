@@ -19,11 +19,11 @@ from django.urls import URLPattern, path
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
+from maillage.core import charts
 from maillage.core.forms import add_service_errors
 from maillage.core.http import query_without_page
 from maillage.organisations.models import Organisation
 
-from .. import charts
 from ..conditions import CATEGORIES, lights
 from ..enums import AGE_BANDS, Light
 from ..forms.filters import filter_form_for

@@ -1,14 +1,24 @@
-"""Server-rendered SVG charts (``charts.py``): valid, script-free, accessible."""
+"""Server-rendered SVG charts (``core/charts.py``): valid, script-free, accessible."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: N817
+from collections.abc import Iterator
 from datetime import date
 
-from maillage.living_sites import charts
+import pytest
+from django.utils import translation
+
+from maillage.core import charts
 from maillage.living_sites.models import SiteUpdate
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
 
 
 def parse(svg: str) -> ET.Element:
@@ -99,3 +109,13 @@ def test_many_updates_keep_the_labels_readable() -> None:
     root = parse(charts.line_chart(title="T", x_labels=labels, series=[("S", list(range(24)))], description="d"))
     written = [t.text for t in root.iter(f"{SVG}text") if t.text in labels]
     assert 0 < len(written) <= 12
+
+
+def test_decimal_values_such_as_rates() -> None:
+    root = parse(
+        charts.line_chart(
+            title="Rate", x_labels=["2024", "2025"], series=[("Actual", [12.5, 47.25])], description="A rate."
+        )
+    )
+    tips = [t.text for c in root.iter(f"{SVG}circle") for t in c.findall(f"{SVG}title")]
+    assert "Actual, 2025: 47.25" in tips

@@ -4,13 +4,14 @@ The SVG is inlined in the page, so it must pass the strict Content Security Poli
 ``<style>`` and ``<script>`` elements, its comments, ids and any ``style`` attribute are
 removed; colours, fonts and dash patterns are written as SVG presentation attributes (which the
 CSP allows), so the chart reads the same without the page's CSS, which only sizes it
-(``.chart-svg`` in ``static/css/living_sites.css``: the width of its container). The SVG names itself
+(``.chart-svg`` in ``static/css/living_sites.css`` and ``indicators.css``: the width of its
+container). The SVG names itself
 (``role="img"``, ``<title>`` and ``<desc>`` referenced by ``aria-labelledby`` and
 ``aria-describedby``), each point carries a ``<title>`` (a native tooltip: series, label, value),
 and the page shows the same figures in a table (``chart_table``) for those who cannot see it.
 
-``line_chart`` is generic (the Indicators module reuses it); ``population_chart`` draws the
-population of a site over its updates.
+``line_chart`` is generic (the Living sites and Indicators modules use it; its values may be
+decimals, e.g. percentages); ``population_chart`` draws the population of a site over its updates.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _q(tag: str) -> str:
     return f"{{{SVG_NS}}}{tag}"
 
 
-def _y_labels(values: Iterable[int | None]) -> list[int]:
+def _y_labels(values: Iterable[float | None]) -> list[int]:
     """Whole-number ticks from 0 to a round maximum (the charts count people)."""
     top = max((v for v in values if v is not None), default=0)
     if top <= 0:
@@ -193,6 +194,10 @@ def _clean_svg(svg_text: str, *, title: str, description: str, series_names: lis
     root.set("aria-describedby", f"{chart_id}-desc")
     root.set("focusable", "false")
     root.set("preserveAspectRatio", "xMidYMid meet")
+    # Register the namespaces again at each call: another library (WeasyPrint) may have
+    # registered its own default namespace since, and the SVG would come out as <ns0:svg>.
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -200,7 +205,7 @@ def line_chart(
     *,
     title: str,
     x_labels: Sequence[str],
-    series: list[tuple[str, list[int | None]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     description: str,
 ) -> SafeString:
     """An accessible, script-free SVG line chart of counts.
@@ -251,7 +256,7 @@ def line_chart(
     return mark_safe(_clean_svg(svg, title=str(title), description=str(description), series_names=names))  # noqa: S308 (built from escaped XML)
 
 
-def chart_table(x_labels: Sequence[str], series: list[tuple[str, list[int | None]]]) -> dict[str, Any]:
+def chart_table(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[Any]]]) -> dict[str, Any]:
     """The chart's data for a ``<table>``: ``{"headers": [...], "rows": [[label, v1, v2…]]}``."""
     return {
         "headers": [str(name) for name, _values in series],
