@@ -17,9 +17,16 @@ Then it times:
 
 1. the refresh job (``refresh.refresh_all()``: computed values and the aggregates), once;
 2. the dashboard page ``indicators:dashboard`` with ``?territory=department:59&year=2025``
-   (and each domain), through ``django.test.Client`` logged in as a State service member:
-   one warm-up, then ``--requests`` requests; p50/p95/max in milliseconds, and whether the
-   target (p95 ≤ 500 ms) holds.
+   (and each domain), through ``django.test.Client``:
+
+   - logged in as a State service member (figures not suppressed): one warm-up, then
+     ``--requests`` requests; p50/p95/max in milliseconds;
+   - logged in as a member of an association (figures suppressed, on the canonical blocks of
+     region 32): the first request with an empty suppression cache (every block of the page
+     read and solved), then ``--requests`` requests (the blocks' digests only); first,
+     p50/p95/max;
+
+   and whether the target (p95 ≤ 500 ms) holds for both.
 """
 
 from __future__ import annotations
@@ -97,6 +104,7 @@ def run(args: argparse.Namespace) -> None:
     from maillage.indicators.enums import Domain
     from maillage.indicators.models import AggregateValue, Indicator
     from maillage.indicators.refresh import refresh_all
+    from maillage.indicators.selectors import clear_suppression_cache
     from maillage.organisations.models import Membership, Organisation
     from maillage.pathways.models import Outcome
     from maillage.territory.models import Commune
@@ -114,6 +122,12 @@ def run(args: argparse.Namespace) -> None:
         "bench-indicators@example.org", "bench-password-1234"
     )
     Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": "manager"})
+    association, _created = Organisation.objects.get_or_create(name="Bench — association, Nord", kind="association")
+    association.departments.set(["59"])
+    partner = User.objects.filter(email="bench-indicators-partner@example.org").first() or User.objects.create_user(
+        "bench-indicators-partner@example.org", "bench-password-1234"
+    )
+    Membership.objects.get_or_create(user=partner, organisation=association, defaults={"role": "professional"})
 
     existing = Outcome.objects.filter(organisation=organisation).count()
     if existing < args.outcomes:
@@ -134,30 +148,58 @@ def run(args: argparse.Namespace) -> None:
         f"{Indicator.objects.count()} indicators."
     )
 
-    client = Client()
-    client.force_login(user)
     url = reverse("indicators:dashboard")
     pages = [("all domains", {"territory": "department:59", "year": "2025"})]
     pages += [(d.value, {"territory": "department:59", "year": "2025", "domain": d.value}) for d in Domain]
-    print(f"\nDashboard {url} — {args.requests} requests each after one warm-up (ms):")
-    print(f"{'page':<14} {'p50':>8} {'p95':>8} {'max':>8}  status")
-    worst = 0.0
-    for label, params in pages:
-        response = client.get(url, params)
-        status = response.status_code
-        samples = []
-        for _ in range(args.requests):
+    print(f"\nDashboard {url}, {args.requests} requests per page (ms).")
+    print("first: the first request (after the State user's: with an empty suppression cache).")
+    print(f"{'user':<14} {'page':<14} {'first':>8} {'p50':>8} {'p95':>8} {'max':>8}  status")
+    worst: dict[str, float] = {}
+    for label, member in (("State service", user), ("association", partner)):
+        client = Client()
+        client.force_login(member)
+        worst[label] = 0.0
+        for page, params in pages:
+            clear_suppression_cache()
             began = time.perf_counter()
             response = client.get(url, params)
-            samples.append(time.perf_counter() - began)
-            status = response.status_code
-        samples.sort()
-        p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
-        worst = max(worst, p95)
-        print(f"{label:<14} {_ms(statistics.median(samples))} {_ms(p95)} {_ms(samples[-1])}  {status}")
-    holds = "holds" if worst * 1000 <= TARGET_MS else "MISSED"
-    print(f"\nTarget p95 ≤ {TARGET_MS:.0f} ms: {holds} (worst p95 {worst * 1000:.1f} ms).")
+            first = time.perf_counter() - began
+            statuses = {response.status_code}
+            samples = []
+            for _ in range(args.requests):
+                began = time.perf_counter()
+                response = client.get(url, params)
+                samples.append(time.perf_counter() - began)
+                statuses.add(response.status_code)
+            samples.sort()
+            p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
+            worst[label] = max(worst[label], p95)
+            status = ",".join(str(s) for s in sorted(statuses))
+            print(
+                f"{label:<14} {page:<14} {_ms(first)} {_ms(statistics.median(samples))} {_ms(p95)} "
+                f"{_ms(samples[-1])}  {status}"
+            )
+    print()
+    for label, p95 in worst.items():
+        holds = "holds" if p95 * 1000 <= TARGET_MS else "MISSED"
+        print(f"Target p95 ≤ {TARGET_MS:.0f} ms, {label}: {holds} (worst p95 {p95 * 1000:.1f} ms).")
     print(f"Aggregates of department 59: {AggregateValue.objects.filter(territory_code='59').count():,}.")
+    print(f"Aggregates of region 32, every level: {_region_aggregates():,}.")
+
+
+def _region_aggregates() -> int:
+    from maillage.indicators.models import AggregateValue
+    from maillage.territory.models import Commune
+
+    communes = Commune.objects.filter(department__region_id="32")
+    return (
+        AggregateValue.objects.filter(territory_level="region", territory_code="32").count()
+        + AggregateValue.objects.filter(
+            territory_level="department", territory_code__in=["02", "59", "60", "62", "80"]
+        ).count()
+        + AggregateValue.objects.filter(territory_level="commune", territory_code__in=communes.values("code")).count()
+        + AggregateValue.objects.filter(territory_level="epci", territory_code__in=communes.values("epci_id")).count()
+    )
 
 
 def _generate(args: argparse.Namespace, organisation_id: int) -> None:

@@ -13,16 +13,15 @@ values read from the pre-aggregated table.
   (``sex=female``); without it, everything.
 - ``kind``: ``actual``, ``target`` or ``baseline``.
 
-Bad filters answer 422 on their field. For users outside the State services
-(``figures_suppressed``), small counts are null and named in ``suppressed`` (``primary`` or
-``secondary``), computed on whole blocks (indicator × kind × year × territory, or a region with
-its departments when no territory is given) whatever the filters, so that filtering cannot
-show what a block hides (``selectors.hidden_cells``).
+Bad filters answer 422 on their field; an unknown or inactive indicator 404. For users outside
+the State services (``figures_suppressed``), small counts are null and named in ``suppressed``
+(``primary`` or ``secondary``). The hidden cells are those of the canonical blocks (indicator ×
+kind × year × a region with everything inside it, ``selectors.hidden_for``), whatever the
+filters: two calls with different filters hide the same cells, as do the pages and the open data.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -127,16 +126,6 @@ def list_indicators(request: HttpRequest, filters: Query[IndicatorFilters]) -> A
     return {"items": items, "count": queryset.count()}
 
 
-def _breakdown_matches(wanted: str, breakdown: str) -> bool:
-    if not wanted:
-        return True
-    if wanted == "total":
-        return breakdown == ""
-    if "=" in wanted:
-        return breakdown == wanted
-    return breakdown.partition("=")[0] == wanted
-
-
 def _check_breakdown(wanted: str) -> None:
     if not wanted or wanted == "total":
         return
@@ -156,11 +145,10 @@ def _check_breakdown(wanted: str) -> None:
 )
 def indicator_values(request: HttpRequest, code: str, filters: Query[ValueFilters]) -> Any:
     _check(request)
-    indicator = Indicator.objects.filter(code=code).first()
+    indicator = Indicator.objects.filter(code=code, is_active=True).first()
     if indicator is None:
         raise Http404
     queryset = AggregateValue.objects.filter(indicator=indicator)
-    region_of = None
     if filters.territory:
         try:
             territory = Territory.parse(filters.territory)
@@ -169,35 +157,29 @@ def indicator_values(request: HttpRequest, code: str, filters: Query[ValueFilter
         queryset = queryset.filter(territory_level=territory.level, territory_code=territory.code)
     else:
         queryset = queryset.filter(territory_level__in=(enums.TerritoryLevel.REGION, enums.TerritoryLevel.DEPARTMENT))
-        region_of = selectors.region_of_departments()
-    period = None
     if filters.period:
         try:
             period = Period.parse(filters.period)
         except ValueError as exc:
             raise ValidationError({"period": str(exc)}) from exc
-        # The whole year is read: suppression works on whole years.
-        queryset = queryset.filter(period_start__range=(date(period.start.year, 1, 1), date(period.start.year, 12, 31)))
+        queryset = queryset.filter(period_kind=period.kind, period_start=period.start)
     _check_breakdown(filters.breakdown)
+    if filters.breakdown == "total":
+        queryset = queryset.filter(breakdown="")
+    elif "=" in filters.breakdown:
+        queryset = queryset.filter(breakdown=filters.breakdown)
+    elif filters.breakdown:
+        queryset = queryset.filter(breakdown__startswith=f"{filters.breakdown}=")
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
     queryset = queryset.order_by(
         "territory_level", "territory_code", "period_start", "period_kind", "breakdown", "kind"
     )
-    rows = selectors.value_rows(queryset)
-    hidden = (
-        selectors.hidden_cells(rows, {indicator.pk: indicator}, region_of=region_of)
-        if figures_suppressed(request.user)
-        else {}
-    )
-    selected = [
-        (key, value)
-        for key, value in rows
-        if (period is None or (key[3] == period.kind and key[4] == period.start))
-        and _breakdown_matches(filters.breakdown, key[5])
-    ]
+    page = queryset[filters.offset : filters.offset + filters.limit]
+    # The hidden cells of the page, computed on their whole blocks (not on what was asked).
+    rows, hidden = selectors.read_values(page, {indicator.pk: indicator}, hide=figures_suppressed(request.user))
     items = []
-    for key, value in selected[filters.offset : filters.offset + filters.limit]:
+    for key, value in rows:
         reason = hidden.get(key, "")
         items.append(
             {
@@ -209,4 +191,4 @@ def indicator_values(request: HttpRequest, code: str, filters: Query[ValueFilter
                 "suppressed": reason,
             }
         )
-    return {"items": items, "count": len(selected)}
+    return {"items": items, "count": queryset.count()}

@@ -15,6 +15,13 @@ the window, then rolls them up like any value.
 - Stocks at a date (sites open, people on sites) are given per department and month (the
   figures at the end of the month): the refresh job takes the last month for a quarter or a
   year and adds departments up.
+- Shares on small groups are not published: a share (percentage) whose denominator — the
+  units it is computed on: outcomes followed up, minors on the sites, households at the
+  closures — is below ``settings.SMALL_CELL_THRESHOLD`` (5 by default) is left out (no row,
+  so no stored value nor aggregate), for the department as for the region: "1 of 2
+  households" would tell about identifiable people, and the suppression of the outputs
+  (``core.suppression``) hides small counts only. The rule "average" then rolls up the
+  published shares only.
 
 The department of a household or an outcome is the one of the household's commune, else the
 first (by code) of the organisation's departments (as ``pathways.indicators``).
@@ -33,7 +40,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import CharField, Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
 
+from maillage.core.suppression import small_cell_threshold
 from maillage.living_sites.enums import SiteStatus
 from maillage.living_sites.indicators import site_figures
 from maillage.living_sites.models import Site
@@ -74,7 +83,9 @@ Computation = Callable[[date, date], list[Row]]
 
 
 def _percent(part: int, whole: int) -> Decimal | None:
-    if not whole:
+    """``part`` / ``whole`` in percent, or None when ``whole`` is below the small-cell
+    threshold (a share on a small group is not published: see the module's docstring)."""
+    if not whole or whole < small_cell_threshold():
         return None
     return (Decimal(100) * part / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -190,7 +201,8 @@ def pathways_persons_followed(start: date, end: date) -> list[Row]:
 def _retention(group: str) -> Computation:
     def compute(start: date, end: date) -> list[Row]:
         """Share of the group's outcomes found in the same or a better situation at 6 months,
-        per department and region and year of the outcome."""
+        per department and region and year of the outcome (not when fewer than
+        ``SMALL_CELL_THRESHOLD`` outcomes were followed up)."""
         through = Organisation.departments.through
         first = Subquery(
             through.objects.filter(organisation_id=OuterRef("outcome__organisation_id"))
@@ -242,7 +254,7 @@ def _retention(group: str) -> Computation:
 def _month_ends(start: date, end: date) -> list[tuple[date, date]]:
     """(first day, the day the figures are read: the month's last day, or ``end`` or today if
     sooner) of each month of the window."""
-    last = min(end, date.today())
+    last = min(end, timezone.localdate())
     result = []
     month = Period.of(MONTH, start)
     while month.start <= last:
@@ -288,7 +300,7 @@ def sites_people(start: date, end: date) -> list[Row]:
 
 def sites_minors_in_school(start: date, end: date) -> list[Row]:
     """Children in school / minors on the open sites at the end of each month, per department
-    and region (ratio of the sums)."""
+    and region (ratio of the sums; not when fewer than ``SMALL_CELL_THRESHOLD`` minors)."""
     regions = _regions()
     rows = []
     for month, figures in _site_months(start, end):
@@ -307,7 +319,7 @@ def sites_minors_in_school(start: date, end: date) -> list[Row]:
 
 def sites_closure_solution(start: date, end: date) -> list[Row]:
     """Households with a solution / households at the closures of the year, per department
-    and region."""
+    and region (not when fewer than ``SMALL_CELL_THRESHOLD`` households)."""
     regions = _regions()
     aggregates = solution_aggregates("closure__households__")
     keys = ("n_households", "n_with_solution")
@@ -326,7 +338,7 @@ def sites_closure_solution(start: date, end: date) -> list[Row]:
     result = []
     for (level, code, year), figures in sorted(sums.items()):
         share = shares_from(figures)["share"]
-        if share is not None:
+        if share is not None and figures["n_households"] >= small_cell_threshold():
             result.append(Row(level, code, YEAR, date(year, 1, 1), "", Decimal(str(share))))
     return result
 

@@ -5,12 +5,14 @@ Formats as the other exports (``core.exports``): CSV in UTF-8 with a BOM, ``;`` 
 in write-only mode; text cells never run as formulas. Hidden cells hold their marker ("< 5",
 "s"), and a note explains them (the last lines of the CSV, a "Notes" sheet in the XLSX).
 
-Open data: always suppressed, whoever downloads it (it is published). Blocks of suppression:
-one indicator × kind × year × region with its departments (``selectors.hidden_cells`` with
-``region_of``): a region is the sum of its departments, a year of its quarters, a total of its
-breakdown parts, where these sums hold. A hidden value is an empty ``value`` with ``suppressed``
-set to ``primary`` or ``secondary``. Its columns are described by ``open_data_schema`` (JSON,
-Table Schema style). Rows are streamed, read by ``iterator()`` one indicator × year at a time.
+Open data: always suppressed, whoever downloads it (it is published), on the canonical blocks
+of ``selectors`` (one indicator × kind × year × a region with its departments, communes and
+EPCIs, every period of the year and every breakdown): the same hidden cells as the pages, the
+API and the reviews. The blocks are read whole (communes and months too), the file keeps the
+regions and departments by year and quarter. A hidden value is an empty ``value`` with
+``suppressed`` set to ``primary`` or ``secondary``. Its columns are described by
+``open_data_schema`` (JSON, Table Schema style). Rows are streamed, read by ``iterator()`` one
+indicator × year at a time (one query, so one state of the table).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
@@ -152,9 +155,11 @@ def open_data_schema() -> dict[str, Any]:
             "Every value of the indicators, at department and region level, by year and quarter, "
             "as rebuilt by the daily refresh job. Counts of people from 1 to "
             f"{threshold - 1} are hidden (primary suppression), and other values are hidden so that "
-            "no hidden count can be computed exactly from a total (secondary suppression: a region is "
-            "the sum of its departments, a year of its quarters, a total of its breakdown parts, where "
-            "these sums hold). Targets, rates and averages are not suppressed."
+            "no hidden count can be computed exactly from the published sums (secondary suppression: a "
+            "region is the sum of its departments, a year of its quarters, a total of its breakdown parts, "
+            "a stock (rule last) of a year its value of the last quarter, where these hold). "
+            "The same values are hidden in every output of the platform. Targets, rates and averages "
+            "are not suppressed."
         ),
         "small_cell_threshold": threshold,
         "fields": [
@@ -170,15 +175,19 @@ def _number(value: Decimal | None) -> Any:
 
 
 def open_data_rows() -> Iterator[list[Any]]:
-    indicators = {i.pk: i for i in Indicator.objects.all()}
+    indicators = {i.pk: i for i in Indicator.objects.filter(is_active=True)}
     names: dict[tuple[str, str], str] = {}
-    region_of: dict[str, str] = {}
     for code, name, region, region_name in Department.objects.values_list("code", "name", "region_id", "region__name"):
         names[(enums.TerritoryLevel.DEPARTMENT, code)] = name
         names[(enums.TerritoryLevel.REGION, region)] = region_name
-        region_of[code] = region
+    geography = selectors.Geography.load()
+    suppressible = [pk for pk, indicator in indicators.items() if selectors.is_suppressible(indicator)]
     queryset = (
-        AggregateValue.objects.filter(territory_level__in=OPEN_DATA_LEVELS, period_kind__in=OPEN_DATA_PERIODS)
+        AggregateValue.objects.filter(indicator_id__in=list(indicators))
+        .filter(
+            Q(territory_level__in=OPEN_DATA_LEVELS, period_kind__in=OPEN_DATA_PERIODS)
+            | Q(indicator_id__in=suppressible, kind__in=selectors.SUPPRESSED_KINDS)  # the whole blocks
+        )
         .order_by(
             "indicator_id", "period_start", "territory_level", "territory_code", "period_kind", "breakdown", "kind"
         )
@@ -188,8 +197,10 @@ def open_data_rows() -> Iterator[list[Any]]:
     current: tuple[int, int] | None = None
 
     def flush() -> Iterator[list[Any]]:
-        hidden = selectors.hidden_cells(block, indicators, region_of=region_of)
+        hidden = selectors.hidden_cells(block, indicators, geography=geography)
         for key, value in block:
+            if key[1] not in OPEN_DATA_LEVELS or key[3] not in OPEN_DATA_PERIODS:
+                continue
             indicator = indicators[key[0]]
             reason = hidden.get(key, "")
             yield [

@@ -9,14 +9,15 @@ conclusion (the coordinator's text), then the annexes: every value of the territ
 by department (for a region) and by breakdown.
 
 What is read: ``AggregateValue`` only (rebuilt by the refresh job) and ``ReviewComment``. A
-review is published: its counts are ALWAYS suppressed (``core.suppression``), whoever asks for
-it. Every count of the document (indicators counted in people or things, ``Unit.COUNT``;
-actual and baseline values; targets are objectives, not observations, and stay visible) goes
-into one table suppressed once, with the sums a reader knows of — a region is the sum of its
-departments, a total the sum of the parts of a breakdown, when the figures do add up — so
-that the key figures, the charts and the annexes hide the same cells. A hidden value is
-shown as its marker ("< 5" or "s") in the tables and left out of the charts; a rate of
-achievement is not given when the value is hidden.
+review is published: its counts are ALWAYS suppressed, whoever asks for it, with the hidden
+cells of the canonical blocks (``selectors.hidden_for``: one indicator × kind × year × a region
+with everything inside it, every period and breakdown): the same cells as the open data, the
+pages and the API, so that the review and the open data, both published, cannot be combined to
+give a hidden count back. Suppressed: counts of people (``Unit.COUNT``, not averages), actual
+and baseline values; targets are objectives, not observations, and stay visible. The key
+figures, the charts and the annexes read the same cells. A hidden value is shown as its
+marker ("< 5" or "s") in the tables and left out of the charts; a rate of achievement is not
+given when the value is hidden.
 
 ``review_build(review_id)`` is the job (``tasks.generate_review``): it takes a queued review
 once (a second delivery does nothing), writes its progress along the way, stores the HTML
@@ -28,7 +29,6 @@ fetched). Any error sets the review as failed, with a message.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,10 +43,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from maillage.core.charts import chart_table, line_chart
-from maillage.core.suppression import Constraint, SuppressedTable, marker_legend, suppress
+from maillage.core.suppression import marker_legend, small_cell_threshold
 from maillage.territory.models import Department
 
-from . import enums
+from . import enums, selectors
 from .models import AggregateValue, Indicator, Review, ReviewComment
 from .territories import Territory
 
@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 CONTEXT = "context"
 CONCLUSION = "conclusion"
 YEARS_SHOWN = 5  # the trend: the year of the review and the four before
-SUPPRESSED_KINDS = frozenset({enums.ValueKind.ACTUAL, enums.ValueKind.BASELINE})
 
 # Keys of the suppressed table: (indicator id, territory level, territory code, year, breakdown, kind).
 Key = tuple[int, str, str, int, str, str]
@@ -77,15 +76,15 @@ def section_keys() -> set[str]:
 
 @dataclass
 class _Figures:
-    """The values read, and their suppressed version."""
+    """The values read, and the hidden ones (with their reason)."""
 
     values: dict[Key, Decimal]
-    table: SuppressedTable[Key]
+    hidden: dict[Key, str]
 
     def cell(self, indicator: Indicator, key: Key) -> dict[str, Any]:
         """A table cell: ``{"text", "hidden", "value"}`` (``value``: a number for charts, or None)."""
-        if key in self.table.hidden:
-            return {"text": self.table.marker(key), "hidden": True, "value": None}
+        if key in self.hidden:
+            return {"text": selectors.marker(self.hidden[key]), "hidden": True, "value": None}
         raw = self.values.get(key)
         if raw is None:
             return {"text": "–", "hidden": False, "value": None}
@@ -103,11 +102,13 @@ def _format(value: Decimal, unit: str) -> str:
     return text
 
 
-def _read(territory: Territory, year: int, children: list[str]) -> dict[Key, Decimal]:
-    """The aggregate values the review shows, in one query."""
+def _read(territory: Territory, year: int, children: list[str], indicators: dict[int, Indicator]) -> _Figures:
+    """The aggregate values the review shows, and the hidden ones among them (always)."""
     first = date(year - YEARS_SHOWN + 1, 1, 1)
-    rows = AggregateValue.objects.filter(
-        indicator__is_active=True, period_kind=enums.PeriodKind.YEAR, period_start__range=(first, date(year, 1, 1))
+    queryset = AggregateValue.objects.filter(
+        indicator_id__in=list(indicators),
+        period_kind=enums.PeriodKind.YEAR,
+        period_start__range=(first, date(year, 1, 1)),
     ).filter(
         Q(territory_level=territory.level, territory_code=territory.code)
         | Q(
@@ -117,47 +118,12 @@ def _read(territory: Territory, year: int, children: list[str]) -> dict[Key, Dec
             breakdown="",
         )
     )
-    return {
-        (indicator_id, level, code, start.year, breakdown, kind): value
-        for indicator_id, level, code, start, breakdown, kind, value in rows.values_list(
-            "indicator_id", "territory_level", "territory_code", "period_start", "breakdown", "kind", "value"
-        )
-    }
+    rows, hidden = selectors.read_values(queryset, indicators, hide=True)
 
+    def short(key: selectors.Key) -> Key:
+        return (key[0], key[1], key[2], key[4].year, key[5], key[6])
 
-def _suppress(
-    values: dict[Key, Decimal], indicators: dict[int, Indicator], territory: Territory, children: list[str]
-) -> SuppressedTable[Key]:
-    """Suppress the counts, with the sums that hold (region = Σ departments, total = Σ parts)."""
-    table: dict[Key, int | None] = {
-        key: int(value)
-        for key, value in values.items()
-        if key[0] in indicators and indicators[key[0]].unit == enums.Unit.COUNT and key[5] in SUPPRESSED_KINDS
-    }
-    constraints: list[Constraint[Key]] = []
-
-    def add_if_exact(total: Key, parts: list[Key]) -> None:
-        parts = [part for part in parts if part in table]
-        if total in table and parts and sum(table[p] or 0 for p in parts) == table[total]:
-            constraints.append(Constraint(total, tuple(parts)))
-
-    level, code = territory.level, territory.code
-    groups: dict[tuple[int, int, str, str], list[Key]] = defaultdict(list)
-    for key in table:
-        indicator_id, key_level, key_code, year, breakdown, kind = key
-        if (key_level, key_code) == (level, code) and breakdown:
-            dimension = breakdown.partition("=")[0]
-            groups[(indicator_id, year, kind, dimension)].append(key)
-    for (indicator_id, year, kind, _dimension), parts in groups.items():
-        add_if_exact((indicator_id, level, code, year, "", kind), parts)
-    if children:
-        totals = {(key[0], key[3], key[5]) for key in table if (key[1], key[2], key[4]) == (level, code, "")}
-        for indicator_id, year, kind in totals:
-            add_if_exact(
-                (indicator_id, level, code, year, "", kind),
-                [(indicator_id, enums.TerritoryLevel.DEPARTMENT, child, year, "", kind) for child in children],
-            )
-    return suppress(table, constraints)
+    return _Figures({short(key): value for key, value in rows}, {short(key): reason for key, reason in hidden.items()})
 
 
 # --- Building the document's context ----------------------------------------------------------
@@ -241,8 +207,8 @@ def review_document(territory: Territory, year: int, *, version: int | None = No
         )
     child_codes = [code for code, _name in children]
     indicators = {i.pk: i for i in Indicator.objects.filter(is_active=True)}
-    values = _read(territory, year, child_codes)
-    figures = _Figures(values, _suppress(values, indicators, territory, child_codes))
+    figures = _read(territory, year, child_codes, indicators)
+    values = figures.values
     comments = {
         c.section: c.text
         for c in ReviewComment.objects.filter(
@@ -358,9 +324,10 @@ def review_document(territory: Territory, year: int, *, version: int | None = No
         "departments": children,
         "annex_departments": annex_departments,
         "annex_breakdowns": annex_breakdowns,
-        "hidden_count": len(figures.table.hidden),
-        "marker_legend": marker_legend(figures.table.threshold),
-        "threshold": figures.table.threshold,
+        "hidden_count": len(figures.hidden),
+        "hidden": figures.hidden,
+        "marker_legend": marker_legend(),
+        "threshold": small_cell_threshold(),
     }
 
 

@@ -15,7 +15,7 @@ from maillage.pathways import enums as pathways_enums
 from maillage.pathways.models import FollowUp, Household
 from maillage.territory.models import Commune
 from tests.indicators.factories import IndicatorFactory
-from tests.living_sites.factories import SiteFactory, SiteUpdateFactory
+from tests.living_sites.factories import ClosureFactory, ClosureHouseholdFactory, SiteFactory, SiteUpdateFactory
 from tests.organisations.factories import OrganisationFactory
 from tests.pathways.factories import HouseholdFactory, OutcomeFactory, PersonFactory
 
@@ -122,15 +122,67 @@ def test_follow_up_retention(households):
     indicator = computed(
         "pathway_outcome_employment_6m", "pathways_retention_employment", unit="percent", aggregation="average"
     )
-    situations = [("done", "same"), ("done", "improved"), ("done", "worse"), ("lost", ""), ("scheduled", "")]
+    situations = [
+        ("done", "same"),
+        ("done", "improved"),
+        ("done", "same"),
+        ("done", "worse"),
+        ("lost", ""),
+        ("scheduled", ""),
+    ]
     for status, situation in situations:
         outcome = OutcomeFactory(household=lille, kind=K.JOB_SHORT, achieved_on=date(2024, 3, 1))
         FollowUp.objects.create(outcome=outcome, months=6, due_on=date(2024, 9, 1), status=status, situation=situation)
     training = OutcomeFactory(household=lille, kind=K.TRAINING, achieved_on=date(2024, 3, 1))
     FollowUp.objects.create(outcome=training, months=6, due_on=date(2024, 9, 1), status="done", situation="worse")
     refresh_all(today=TODAY)
-    assert agg(indicator, "department", "59", "year", date(2024, 1, 1)) == Decimal("50.00")  # 2 of 4
-    assert agg(indicator, "region", "32", "year", date(2024, 1, 1)) == Decimal("50.00")
+    assert agg(indicator, "department", "59", "year", date(2024, 1, 1)) == Decimal("60.00")  # 3 of 5
+    assert agg(indicator, "region", "32", "year", date(2024, 1, 1)) == Decimal("60.00")
+
+
+def test_shares_on_fewer_units_than_the_threshold_are_not_published(households, settings):
+    """A share whose denominator is below SMALL_CELL_THRESHOLD is neither stored nor rolled up."""
+    settings.SMALL_CELL_THRESHOLD = 5
+    lille, _arras, _nowhere = households
+    retention = computed(
+        "pathway_outcome_employment_6m", "pathways_retention_employment", unit="percent", aggregation="average"
+    )
+    for status in ("done", "done", "done", "lost"):  # 4 followed up in 2024
+        outcome = OutcomeFactory(household=lille, kind=K.JOB_SHORT, achieved_on=date(2024, 3, 1))
+        FollowUp.objects.create(outcome=outcome, months=6, due_on=date(2024, 9, 1), status=status, situation="same")
+    for _ in range(5):  # 5 in 2023
+        outcome = OutcomeFactory(household=lille, kind=K.JOB_SHORT, achieved_on=date(2023, 3, 1))
+        FollowUp.objects.create(outcome=outcome, months=6, due_on=date(2023, 9, 1), status="done", situation="same")
+    closure = computed(
+        "site_closure_with_solution_share", "sites_closure_solution", unit="percent", aggregation="average"
+    )
+    small = SiteFactory(status="closed", closed_on=date(2025, 3, 1), closure_reason="resorption")
+    closure_small = ClosureFactory(site=small)
+    for solution in ("housing", "unknown"):  # 2 households
+        ClosureHouseholdFactory(closure=closure_small, solution=solution)
+    large = SiteFactory(status="closed", closed_on=date(2024, 3, 1), closure_reason="resorption")
+    closure_large = ClosureFactory(site=large)
+    for solution in ("housing", "housing", "shelter", "unknown", "unknown"):  # 5 households
+        ClosureHouseholdFactory(closure=closure_large, solution=solution)
+    school = computed("site_minors_in_school_share", "sites_minors_in_school", unit="percent", aggregation="average")
+    site = SiteFactory(opened_on=date(2025, 1, 5), known_since=date(2025, 1, 5))
+    SiteUpdateFactory(site=site, observed_on=date(2025, 2, 10), people=6, minors=3, children_in_school=1)
+    SiteUpdateFactory(site=site, observed_on=date(2025, 4, 10), people=9, minors=6, children_in_school=3)
+    refresh_all(today=TODAY)
+    y2023, y2024, y2025 = date(2023, 1, 1), date(2024, 1, 1), date(2025, 1, 1)
+    assert not IndicatorValue.objects.filter(indicator=retention, period_start=y2024).exists()
+    assert agg(retention, "department", "59", "year", y2024) is None
+    assert agg(retention, "region", "32", "year", y2024) is None
+    assert agg(retention, "department", "59", "year", y2023) == 100
+    assert agg(closure, "department", "59", "year", y2025) is None
+    assert agg(closure, "region", "32", "year", y2025) is None
+    assert agg(closure, "department", "59", "year", y2024) == 60
+    assert agg(school, "department", "59", "month", date(2025, 2, 1)) is None  # 1 of 3 minors
+    assert agg(school, "region", "32", "month", date(2025, 3, 1)) is None
+    assert agg(school, "department", "59", "month", date(2025, 4, 1)) == 50  # 3 of 6
+    # The quarter and the year: the mean of the months published only.
+    assert agg(school, "department", "59", "quarter", y2025) is None
+    assert agg(school, "department", "59", "year", y2025) == 50
 
 
 def test_living_sites_people_and_schooling():

@@ -227,13 +227,33 @@ def test_fixed_number_of_queries(client, partner_user, django_assert_num_queries
     welcomed("second")
     client.force_login(partner_user)
     query = {**QUERY, "domain": domain}
-    client.get(URL, query)  # warm the caches of the session
-    # session, user, memberships (policy, scope), departments, indicators, values, last refresh,
-    # session save (3).
-    with django_assert_num_queries(11) as two:
+    client.get(URL, query)  # warm the caches of the session and of the suppression
+    # session, user, memberships (policy, scope), departments, indicators, values, the places of
+    # the region and the blocks' digests (solved already), last refresh, session save (3).
+    with django_assert_num_queries(13) as two:
+        assert client.get(URL, query).status_code == 200
+    count = len(two.captured_queries)
+    for n in range(3, 7):
+        welcomed(f"more_{n}")
+    client.get(URL, query)  # the new blocks solved once
+    with django_assert_num_queries(count):
+        assert client.get(URL, query).status_code == 200
+
+
+@pytest.mark.parametrize("domain", ["", "language"])
+def test_fixed_number_of_queries_with_blocks_to_solve(client, partner_user, django_assert_num_queries, domain):
+    welcomed("first")
+    welcomed("second")
+    client.force_login(partner_user)
+    query = {**QUERY, "domain": domain}
+    client.get(URL, query)
+    selectors.clear_suppression_cache()
+    # As above, and the rows of the blocks not solved yet.
+    with django_assert_num_queries(14) as two:
         assert client.get(URL, query).status_code == 200
     for n in range(3, 7):
         welcomed(f"more_{n}")
+    selectors.clear_suppression_cache()
     with django_assert_num_queries(len(two.captured_queries)):
         assert client.get(URL, query).status_code == 200
 

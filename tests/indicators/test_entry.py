@@ -240,3 +240,45 @@ def test_a_coordinator_enters_for_a_commune_of_their_departments(client, indicat
     assert IndicatorValue.objects.get().territory_code == "59350"
     page = client.get(URL + _query(organisation, indicator)).content.decode()
     assert "Lille (59350)" in page and 'value="department:62"' in page
+
+
+# --- A value outside the user's departments ---------------------------------------------------
+
+
+def _only_59(monkeypatch, organisation):
+    """A member whose right to enter for ``organisation`` (59 and 62) covers only 59."""
+    from maillage.indicators import permissions
+    from maillage.indicators.views import entry as entry_views
+
+    def scope(user):
+        return {organisation.pk: {"59"}}
+
+    monkeypatch.setattr(permissions, "entry_organisations", scope)
+    monkeypatch.setattr(entry_views, "entry_organisations", scope)
+
+
+@pytest.mark.parametrize("how", ["organisation_left_62", "right_on_59_only"])
+def test_a_value_outside_the_users_departments_can_be_neither_changed_nor_deleted(client, indicator, monkeypatch, how):
+    organisation = OrganisationFactory(departments=["59", "62"])
+    pro = member("professional", organisation)
+    in_62 = IndicatorValueFactory(indicator=indicator, organisation=organisation, territory_code="62", value=7)
+    in_59 = IndicatorValueFactory(indicator=indicator, organisation=organisation, territory_code="59", value=3)
+    if how == "organisation_left_62":
+        # Rights come from the organisation's departments (``entry_organisations``): once it no
+        # longer covers 62, its members' right covers only 59, but its values in 62 stay.
+        organisation.departments.remove("62")
+    else:
+        _only_59(monkeypatch, organisation)
+    client.force_login(pro)
+    assert client.get(URL + _query(organisation, indicator, edit=in_62.pk)).status_code == 404
+    # Moving it into 59 is refused too: the check is on the value's current territory.
+    response = _post(client, organisation, indicator, edit=in_62.pk, territory="department:59", value="1")
+    assert response.status_code == 404
+    assert client.post(reverse("indicators:entry_delete", args=[in_62.pk]), {"period": "2025"}).status_code == 404
+    in_62.refresh_from_db()
+    assert (in_62.territory_code, in_62.value) == ("62", Decimal("7"))
+    # The value in 59 is still changed.
+    assert client.get(URL + _query(organisation, indicator, edit=in_59.pk)).status_code == 200
+    assert _post(client, organisation, indicator, edit=in_59.pk, value="4").status_code == 302
+    in_59.refresh_from_db()
+    assert in_59.value == Decimal("4")

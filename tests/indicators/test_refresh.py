@@ -131,3 +131,29 @@ def test_organisations_values_added_up_and_inactive_ignored():
     refresh_all(today=TODAY)
     assert AggregateValue.objects.filter(indicator=indicator).count() == 2
     assert RefreshRun.objects.count() == 2
+
+
+def test_average_over_time_is_the_mean_of_the_months():
+    """Uneven months per quarter: the year is the mean of its months, not of its quarters'
+    means; without months, of its quarters; else the value stored for the year."""
+    average = IndicatorFactory(aggregation=enums.Aggregation.AVERAGE, unit=enums.Unit.PERCENT)
+    for month, value in ((1, 10), (2, 20), (3, 30), (4, 80)):
+        commune("59350", average, month, value)
+    for start, value in ((date(2025, 1, 1), 10), (date(2025, 7, 1), 40)):
+        IndicatorValueFactory(
+            indicator=average,
+            territory_level="commune",
+            territory_code="59009",
+            period_kind="quarter",
+            period_start=start,
+            value=value,
+        )
+    IndicatorValueFactory(indicator=average, territory_level="commune", territory_code="62041", value=60)
+    refresh_all(today=TODAY)
+    year = date(2025, 1, 1)
+    assert agg(average, "commune", "59350", "quarter", year) == 20
+    assert agg(average, "commune", "59350", "quarter", date(2025, 4, 1)) == 80
+    assert agg(average, "commune", "59350", "year", year) == 35  # (10+20+30+80)/4, not (20+80)/2
+    assert agg(average, "commune", "59009", "year", year) == 25  # quarters only
+    assert agg(average, "commune", "62041", "year", year) == 60  # stored year only
+    assert agg(average, "department", "59", "year", year) == 30  # mean of its communes' years

@@ -13,7 +13,8 @@
 
 Everything reads ``AggregateValue`` through ``selectors.py`` (a fixed number of queries). The
 figures of users outside the State services are suppressed (``figures_suppressed``) on the
-pages and in the exports alike.
+pages and in the exports alike, on the canonical blocks of ``selectors`` (the same hidden cells
+as the API, the open data and the reviews). An inactive indicator is not found (404).
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ RULE_TEXTS: dict[str, Any] = {
 
 def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     _check(request)
-    indicator = Indicator.objects.filter(code=code).first()
+    indicator = Indicator.objects.filter(code=code, is_active=True).first()
     if indicator is None:
         raise Http404
     filters = Filters(request)
@@ -287,7 +288,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         _("Territory: %(territory)s. Year: %(year)s.") % {"territory": filters.territory, "year": filters.year},
     ]
     if code:
-        indicator = Indicator.objects.filter(code=code).first()
+        indicator = Indicator.objects.filter(code=code, is_active=True).first()
         if indicator is None:
             raise Http404
         scale = filters.scale if filters.scale in ("years", "quarters", "months") else "years"

@@ -4,6 +4,8 @@
   enters values, ``permissions.entry_organisations``), an entered indicator and a period; see
   the organisation's values of that indicator in that period, change or delete them, and enter
   a new one (``services.values.value_set``: a value already in the same cell is replaced).
+  Changing or deleting a value needs the right to enter values for the organisation in the
+  value's current territory (``permissions.can_enter_value``), else 404.
 - ``entry_template`` (fmt csv|xlsx): the organisation's bulk template (``templates_io``).
 - ``entry_upload``: send a filled template; the file is read here (type, size, columns), the
   rows are checked and written all or nothing by ``services.imports.values_import``; errors are
@@ -29,6 +31,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -128,7 +131,7 @@ def _plain(number: Decimal) -> Decimal | int:
 
 
 def _current_year() -> Period:
-    return Period(enums.PeriodKind.YEAR, date(date.today().year, 1, 1))
+    return Period(enums.PeriodKind.YEAR, date(timezone.localdate().year, 1, 1))
 
 
 def _values_rows(organisation: Organisation, indicator: Indicator, period: Period) -> list[IndicatorValue]:
@@ -181,7 +184,11 @@ def entry(request: HttpRequest) -> HttpResponse:
         editing = IndicatorValue.objects.filter(
             pk=int(edit) if edit.isdigit() else 0, organisation=organisation, indicator=indicator
         ).first()
-        if editing is None:
+        # The value's current territory must be one where the user enters values for the
+        # organisation (``value_set`` checks only the territory it is moved to).
+        if editing is None or not can_enter_value(
+            request.user, organisation.pk, Territory(editing.territory_level, editing.territory_code)
+        ):
             raise Http404
     departments = scope[organisation.pk]
     territories = _territory_options(departments)
