@@ -31,7 +31,7 @@ from maillage.organisations.models import Organisation
 from ..enums import Origin
 from ..models import IndicatorValue
 from . import locks
-from .values import Cell, Checker, hold_group, parts_errors
+from .values import Cell, Checker, group_values, hold_group, parts_errors
 
 TEMPLATE_COLUMNS = ("indicator", "territory", "period", "kind", "breakdown", "value", "comment")
 REQUIRED_COLUMNS = ("indicator", "territory", "period", "kind", "value")
@@ -214,17 +214,7 @@ def values_import(*, actor: Any, organisation: Organisation, rows: list[dict[str
 
 
 def _stored(group: tuple[Any, ...], organisation_id: int) -> dict[tuple[Any, ...], IndicatorValue]:
-    indicator_id, level, code, period_kind, period_start, kind = group
-    qs = IndicatorValue.objects.filter(
-        indicator_id=indicator_id,
-        territory_level=level,
-        territory_code=code,
-        period_kind=period_kind,
-        period_start=period_start,
-        kind=kind,
-        organisation_id=organisation_id,
-    )
     return {
         (v.indicator_id, v.territory_level, v.territory_code, v.period_kind, v.period_start, v.breakdown, v.kind): v
-        for v in qs
+        for v in group_values(group, organisation_id)
     }

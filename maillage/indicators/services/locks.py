@@ -142,21 +142,7 @@ def period_lock(*, actor: Any, territory: Territory | str, period: Period | str,
             lock.is_locked = True
             lock.updated_at = now
             lock.save(update_fields=["is_locked", "updated_at"])
-        PeriodLockEvent.objects.create(
-            lock=lock,
-            action=PeriodLockEvent.Action.LOCKED,
-            reason=reason,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            at=now,
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=lock,
-            object_repr=f"{t.key} {p.code}",
-            changes={"is_locked": [False, True]},
-            reason=reason,
-        )
+        _record_change(actor=actor, lock=lock, label=f"{t.key} {p.code}", reason=reason, at=now)
     return lock
 
 
@@ -182,19 +168,24 @@ def period_reopen(*, actor: Any, territory: Territory | str, period: Period | st
         lock.is_locked = False
         lock.updated_at = now
         lock.save(update_fields=["is_locked", "updated_at"])
-        PeriodLockEvent.objects.create(
-            lock=lock,
-            action=PeriodLockEvent.Action.REOPENED,
-            reason=reason,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            at=now,
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=lock,
-            object_repr=f"{t.key} {p.code}",
-            changes={"is_locked": [True, False]},
-            reason=reason,
-        )
+        _record_change(actor=actor, lock=lock, label=f"{t.key} {p.code}", reason=reason, at=now)
     return lock
+
+
+def _record_change(*, actor: Any, lock: PeriodLock, label: str, reason: str, at: Any) -> None:
+    """The history event and the audit entry of a lock or a reopening (``lock.is_locked`` is the new state)."""
+    PeriodLockEvent.objects.create(
+        lock=lock,
+        action=PeriodLockEvent.Action.LOCKED if lock.is_locked else PeriodLockEvent.Action.REOPENED,
+        reason=reason,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=at,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=lock,
+        object_repr=label,
+        changes={"is_locked": [not lock.is_locked, lock.is_locked]},
+        reason=reason,
+    )

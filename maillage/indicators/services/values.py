@@ -34,6 +34,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -358,10 +359,8 @@ def _plain(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
 
-def group_state(
-    group: tuple[int, str, str, str, date, str], organisation_id: int | None, *, exclude_pk: int | None = None
-) -> dict[str, Decimal]:
-    """{breakdown: value} of the stored values of one cell group for one organisation."""
+def group_values(group: tuple[Any, ...], organisation_id: int | None) -> QuerySet[IndicatorValue]:
+    """The stored values of one cell group (every breakdown) for one organisation (None: none)."""
     indicator_id, level, code, period_kind, period_start, kind = group
     qs = IndicatorValue.objects.filter(
         indicator_id=indicator_id,
@@ -371,7 +370,16 @@ def group_state(
         period_start=period_start,
         kind=kind,
     )
-    qs = qs.filter(organisation__isnull=True) if organisation_id is None else qs.filter(organisation_id=organisation_id)
+    return (
+        qs.filter(organisation__isnull=True) if organisation_id is None else qs.filter(organisation_id=organisation_id)
+    )
+
+
+def group_state(
+    group: tuple[int, str, str, str, date, str], organisation_id: int | None, *, exclude_pk: int | None = None
+) -> dict[str, Decimal]:
+    """{breakdown: value} of the stored values of one cell group for one organisation."""
+    qs = group_values(group, organisation_id)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return dict(qs.values_list("breakdown", "value"))
